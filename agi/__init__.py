@@ -1,0 +1,1 @@
+"""FastAGI server: routing of answered calls, DTMF dispositions, agent login."""

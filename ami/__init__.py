@@ -1,0 +1,1 @@
+"""AMI connections to Asterisk: parser, client, typed events and actions."""

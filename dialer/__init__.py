@@ -1,0 +1,1 @@
+"""The dialer runtime: campaigns, hopper, call and agent state, persistence, CLI."""

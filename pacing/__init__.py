@@ -1,0 +1,1 @@
+"""Pure pacing math: how many calls to launch now. No I/O, no clock."""

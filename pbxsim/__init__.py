@@ -1,0 +1,1 @@
+"""A simulated Asterisk (AMI server + FastAGI client) for demo, tests and benchmarks."""

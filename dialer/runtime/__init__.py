@@ -1,0 +1,1 @@
+"""The campaign runtime: agent board, attempt tracking, hopper, pacing loop, AGI routing."""

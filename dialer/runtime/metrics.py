@@ -48,15 +48,18 @@ class RuntimeMetrics:
             registry=r,
         )
         self.ami_connected = Gauge(
-            "dialer_ami_connected", "1 when the AMI link is up and logged in", ["server"], registry=r
-        )
-        self.ami_event_age = Gauge(
-            "dialer_ami_last_event_age_seconds", "Seconds since the last AMI event", ["server"],
+            "dialer_ami_connected",
+            "1 when the AMI link is up and logged in",
+            ["server"],
             registry=r,
         )
-        self.agents = Gauge(
-            "dialer_agents", "Agents by state", ["campaign", "state"], registry=r
+        self.ami_event_age = Gauge(
+            "dialer_ami_last_event_age_seconds",
+            "Seconds since the last AMI event",
+            ["server"],
+            registry=r,
         )
+        self.agents = Gauge("dialer_agents", "Agents by state", ["campaign", "state"], registry=r)
         self.db_ok = Gauge("dialer_database_ok", "1 when the database is reachable", registry=r)
         self.pending_writes = Gauge(
             "dialer_pending_writes", "Writes waiting for the database", registry=r

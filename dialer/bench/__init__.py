@@ -1,0 +1,1 @@
+"""Benchmark scripts: each prints a table of measured figures (`dialer bench ...`)."""

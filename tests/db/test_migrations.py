@@ -1,0 +1,72 @@
+"""The migrations build the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Connection
+
+from dialer.db.engine import create_engine, make_session_factory
+from dialer.db.migrate import current_revision, upgrade
+from dialer.db.models import Base, Disposition
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_upgrade_head_creates_every_table(db_url: str) -> None:
+    assert await current_revision(db_url) is None
+    await upgrade(db_url)
+    assert await current_revision(db_url) == "0001"
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(_tables)
+    finally:
+        await engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+
+
+async def test_models_and_migrations_agree(db_url: str) -> None:
+    await upgrade(db_url)
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as connection:
+            diff = await connection.run_sync(_diff)
+    finally:
+        await engine.dispose()
+    assert diff == []
+
+
+async def test_upgrade_is_idempotent(db_url: str) -> None:
+    await upgrade(db_url)
+    await upgrade(db_url)
+    assert await current_revision(db_url) == "0001"
+
+
+async def test_default_dispositions_are_seeded(db_url: str) -> None:
+    await upgrade(db_url)
+    engine = create_engine(db_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            rows = (await session.scalars(select(Disposition))).all()
+    finally:
+        await engine.dispose()
+    by_label = {row.label: row for row in rows}
+    refused = by_label["明确拒绝"]
+    assert refused.refusal and refused.final and refused.human_answered
+    assert refused.campaign_id is None
+    assert by_label["成交"].success
+    assert by_label["投诉"].complaint
+    assert {row.code for row in rows if row.system} >= {"NA", "BUSY", "MACHINE", "ABANDONED"}
+    dtmf_keys = [row.dtmf for row in rows if row.dtmf]
+    assert len(dtmf_keys) == len(set(dtmf_keys))

@@ -1,0 +1,146 @@
+"""Reports as JSON, CSV or XLSX (`?format=`); every CSV/XLSX export is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.paging import DbId, Since, Until
+from api.security import Ctx, Supervisor
+from api.tables import TableFormat, table_response
+from dialer.services import reports as service
+from dialer.services.audit import record_audit
+from dialer.services.users import Principal
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+Format = Annotated[TableFormat, Query(alias="format")]
+
+
+async def _answer(
+    ctx: Any,
+    who: Principal,
+    name: str,
+    fmt: TableFormat,
+    compute: Callable[[], Awaitable[list[dict[str, Any]]]],
+    detail: dict[str, Any],
+) -> Response:
+    rows = await compute()
+    if fmt != TableFormat.JSON:
+        await record_audit(
+            ctx.session_factory,
+            who.username,
+            "report.export",
+            "report",
+            name,
+            {"format": fmt.value, "rows": len(rows), **detail},
+        )
+    return table_response(rows, fmt, name)
+
+
+def _window(since: Any, until: Any) -> dict[str, Any]:
+    return {
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+    }
+
+
+@router.get("/campaigns/{campaign_id}/summary")
+async def campaign_summary(
+    ctx: Ctx,
+    who: Supervisor,
+    campaign_id: DbId,
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = TableFormat.JSON,
+) -> Response:
+    return await _answer(
+        ctx,
+        who,
+        f"campaign-{campaign_id}-summary",
+        fmt,
+        lambda: service.campaign_summary(ctx.session_factory, campaign_id, since, until),
+        {"campaign_id": campaign_id, **_window(since, until)},
+    )
+
+
+@router.get("/campaigns/{campaign_id}/hourly")
+async def hourly(
+    ctx: Ctx,
+    who: Supervisor,
+    campaign_id: DbId,
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = TableFormat.JSON,
+) -> Response:
+    return await _answer(
+        ctx,
+        who,
+        f"campaign-{campaign_id}-hourly",
+        fmt,
+        lambda: service.hourly(ctx.session_factory, campaign_id, since, until),
+        {"campaign_id": campaign_id, **_window(since, until)},
+    )
+
+
+@router.get("/campaigns/{campaign_id}/dispositions")
+async def dispositions(
+    ctx: Ctx,
+    who: Supervisor,
+    campaign_id: DbId,
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = TableFormat.JSON,
+) -> Response:
+    return await _answer(
+        ctx,
+        who,
+        f"campaign-{campaign_id}-dispositions",
+        fmt,
+        lambda: service.dispositions(ctx.session_factory, campaign_id, since, until),
+        {"campaign_id": campaign_id, **_window(since, until)},
+    )
+
+
+@router.get("/campaigns/{campaign_id}/blocked")
+async def blocked_by_rule(
+    ctx: Ctx,
+    who: Supervisor,
+    campaign_id: DbId,
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = TableFormat.JSON,
+) -> Response:
+    return await _answer(
+        ctx,
+        who,
+        f"campaign-{campaign_id}-blocked",
+        fmt,
+        lambda: service.blocked_by_rule(ctx.session_factory, campaign_id, since, until),
+        {"campaign_id": campaign_id, **_window(since, until)},
+    )
+
+
+@router.get("/agents")
+async def agent_performance(
+    ctx: Ctx,
+    who: Supervisor,
+    campaign_id: DbId | None = None,
+    since: Since = None,
+    until: Until = None,
+    daily_cap: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    fmt: Format = TableFormat.JSON,
+) -> Response:
+    return await _answer(
+        ctx,
+        who,
+        "agents",
+        fmt,
+        lambda: service.agent_performance(
+            ctx.session_factory, campaign_id, since, until, daily_cap=daily_cap
+        ),
+        {"campaign_id": campaign_id, **_window(since, until)},
+    )

@@ -1,0 +1,85 @@
+// Agent console: session control, the current lead and script, disposition with notes/callback.
+"use strict";
+
+let agentId = null;
+let sessionSince = null;
+
+const msg = (id, text) => { document.getElementById(id).textContent = text || ""; };
+
+function showSession(view) {
+  document.getElementById("state").textContent = view ? view.state + (view.pause_reason ? ` (${view.pause_reason})` : "") : "offline";
+  document.getElementById("state").className = view ? "state-" + view.state : "";
+  sessionSince = view && view.since ? view.since : null;
+}
+
+async function session(path, body) {
+  try { showSession(await Api.call("POST", `/v1/agents/${agentId}/session/${path}`, body)); msg("session-msg"); await loadCall(); }
+  catch (err) { msg("session-msg", err.message); }
+}
+
+async function loadSession() {
+  try { showSession(await Api.call("GET", `/v1/agents/${agentId}/session`)); }
+  catch (err) { showSession(null); }
+}
+
+async function loadCall() {
+  let data;
+  try { data = await Api.call("GET", `/v1/agents/${agentId}/session/call`); }
+  catch (err) { msg("call-msg", err.message); return; }
+  const has = data && data.call;
+  document.getElementById("no-call").hidden = !!has;
+  document.getElementById("call").hidden = !has;
+  if (!has) return;
+  const lead = data.lead || {};
+  document.getElementById("lead-name").textContent = lead.name || "—";
+  document.getElementById("lead-phone").textContent = lead.phone || "";
+  document.getElementById("call-state").textContent = data.call.state;
+  document.getElementById("script").textContent = data.script || "";
+  const fields = document.getElementById("lead-fields");
+  fields.replaceChildren(...Object.entries(lead.custom_fields || {}).map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));
+  const box = document.getElementById("dispositions");
+  box.replaceChildren(...data.dispositions.map((d) => el("button", { onclick: () => dispose(d) }, `${d.label} ${d.code}`)));
+}
+
+async function dispose(d) {
+  const at = document.getElementById("callback-at").value;
+  if (d.callback && !at) { msg("call-msg", "请选择回访时间 pick a callback time"); return; }
+  const body = { code: d.code, notes: document.getElementById("notes").value,
+    callback_agent_only: document.getElementById("callback-mine").checked };
+  if (at) body.callback_at = new Date(at).toISOString();
+  if (document.getElementById("pause-after").checked) body.pause_after = "after-call";
+  try {
+    await Api.call("POST", `/v1/agents/${agentId}/session/disposition`, body);
+    document.getElementById("notes").value = ""; document.getElementById("callback-at").value = "";
+    msg("call-msg", "已提交 submitted " + d.code);
+    await loadCall(); await loadSession(); await loadCallbacks();
+  } catch (err) { msg("call-msg", err.message); }
+}
+
+async function loadCallbacks() {
+  const rows = await Api.call("GET", "/v1/callbacks?status=pending");
+  document.querySelector("#callbacks tbody").replaceChildren(...rows.map((c) =>
+    el("tr", {}, el("td", {}, new Date(c.due_at).toLocaleString()), el("td", {}, c.lead_id), el("td", {}, c.note))));
+}
+
+async function start() {
+  const me = Api.me();
+  agentId = me && me.agent_id;
+  document.getElementById("who").textContent = me ? me.username : "";
+  if (agentId == null) { msg("session-msg", "此账号不是坐席 this user is not an agent"); return; }
+  await loadSession(); await loadCall(); await loadCallbacks().catch(() => {});
+  Api.live((event) => {
+    if (event.topic.startsWith("agent/")) { showSession({ ...event.payload, since: new Date(event.at * 1000).toISOString() }); loadCall(); }
+  }, (on) => document.getElementById("live-dot").classList.toggle("on", on));
+  setInterval(() => { document.getElementById("since").textContent = sessionSince ? since(sessionSince) : ""; }, 1000);
+  setInterval(loadCall, 5000);
+}
+
+document.getElementById("session-login").addEventListener("click", () => session("login"));
+document.getElementById("ready").addEventListener("click", () => session("ready"));
+document.getElementById("pause").addEventListener("click", () => session("pause", { reason: document.getElementById("pause-reason").value }));
+document.getElementById("session-logout").addEventListener("click", async () => {
+  try { await Api.call("POST", `/v1/agents/${agentId}/session/logout`); showSession(null); } catch (err) { msg("session-msg", err.message); }
+});
+document.getElementById("logout").addEventListener("click", () => { Api.logout(); location.reload(); });
+setupLogin(start);

@@ -26,7 +26,8 @@ _ALLOWED: dict[AgentState, frozenset[AgentState]] = {
     AgentState.CONNECTING: frozenset({AgentState.READY, AgentState.PAUSED, AgentState.OFFLINE}),
     AgentState.READY: frozenset({AgentState.PAUSED, AgentState.TALKING, AgentState.OFFLINE}),
     AgentState.PAUSED: frozenset({AgentState.READY, AgentState.OFFLINE}),
-    AgentState.TALKING: frozenset({AgentState.WRAPUP, AgentState.OFFLINE}),
+    # talking -> ready: an agent reserved for a call whose customer hung up before joining
+    AgentState.TALKING: frozenset({AgentState.WRAPUP, AgentState.READY, AgentState.OFFLINE}),
     AgentState.WRAPUP: frozenset({AgentState.READY, AgentState.PAUSED, AgentState.OFFLINE}),
 }
 

@@ -1,0 +1,1020 @@
+"""The dialer runtime's core: agents, live calls, pacing pools and AGI routing in one place,
+driven by AMI events, AGI requests, control-plane calls and the pacing tick.
+
+Everything here runs on one event loop and mutates in-memory state synchronously, so the
+hot paths (an AMI event, an answered call looking for an agent) never wait on the
+database: durable changes are queued on the `StoreWriter`. The only awaited database work
+is the hopper claim and the attempt insert, both before a dial.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ami.actions import format_caller_id
+from ami.events import (
+    AmiEvent,
+    ConfbridgeJoin,
+    ConfbridgeLeave,
+    Hangup,
+    OriginateResponse,
+    VarSet,
+)
+from dialer.db.enums import CampaignStatus, LeadStatus
+from dialer.db.models import Agent, Campaign, Disposition
+from dialer.runtime import store
+from dialer.runtime.agent_state import AgentBoard, AgentSession, AgentState
+from dialer.runtime.attempt_state import (
+    TERMINAL,
+    AttemptState,
+    can_move,
+    state_for_originate_reason,
+)
+from dialer.runtime.bus import EventBus
+from dialer.runtime.campaigns import CampaignConfig, CampaignRun
+from dialer.runtime.clock import Clock
+from dialer.runtime.live import LiveAttempt, LiveCalls
+from dialer.runtime.metrics import RuntimeMetrics
+from dialer.runtime.pbx import PbxNotConnected, PbxOutcomeUnknown, PbxPort, PbxRefused
+from dialer.runtime.retry import DispositionFlags, next_for_lead
+from dialer.runtime.store_writer import StoreWriter
+from dialer.settings import Settings
+from pacing import Snapshot
+
+log = logging.getLogger(__name__)
+
+# The pacer's vocabulary for how a dial resolved.
+_PACER_OUTCOME = {
+    AttemptState.NO_ANSWER: "no_answer",
+    AttemptState.BUSY: "busy",
+    AttemptState.CONGESTION: "failed",
+    AttemptState.FAILED: "failed",
+}
+
+# The stored dial outcome (`call_attempts.outcome`) for each way an attempt can end.
+_STORED_OUTCOME = {
+    AttemptState.NO_ANSWER: "no_answer",
+    AttemptState.BUSY: "busy",
+    AttemptState.CONGESTION: "congestion",
+    AttemptState.FAILED: "failed",
+    AttemptState.MACHINE: "machine",
+    AttemptState.ABANDONED: "human",
+    AttemptState.DROPPED: "human",
+    AttemptState.COMPLETED: "human",
+}
+
+
+@dataclass
+class _Waiter:
+    attempt_id: str
+    server: str
+    future: asyncio.Future[AgentSession | None]
+
+
+class DialerEngine:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: Any,
+        *,
+        pbx: Mapping[str, PbxPort],
+        writer: StoreWriter,
+        gate: Any,
+        clock: Clock | None = None,
+        bus: EventBus | None = None,
+        metrics: RuntimeMetrics | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = session_factory
+        self.pbx = dict(pbx)
+        self.writer = writer
+        self.gate = gate
+        self.clock = clock or Clock()
+        self.bus = bus or EventBus()
+        self.metrics = metrics or RuntimeMetrics()
+        self.owner = owner or f"dialer-{uuid.uuid4().hex[:8]}"
+        self.board = AgentBoard()
+        self.calls = LiveCalls()
+        self.campaigns: dict[int, CampaignRun] = {}
+        self._waiters: dict[int, deque[_Waiter]] = {}
+        self._wrap_timers: dict[str, asyncio.TimerHandle] = {}
+        self.dispositions_by_key: dict[str, Disposition] = {}
+        self.agent_rows: dict[int, Agent] = {}
+        self._leg_seq = 0
+        self.connect_window_s = 2.0
+        self.hopper_batch = 50
+        self.on_agent_ready: list[Callable[[AgentSession], None]] = []
+
+    # ------------------------------------------------------------------ loading
+
+    async def load(self) -> None:
+        """Read campaigns, agents and dispositions; called at start and on changes."""
+        async with self.sessions() as session:
+            camps = (await session.execute(select(Campaign))).scalars().all()
+            agents = (
+                (await session.execute(select(Agent).options(selectinload(Agent.campaigns))))
+                .scalars()
+                .all()
+            )
+            dispositions = (await session.execute(select(Disposition))).scalars().all()
+        for row in camps:
+            await self._apply_campaign(CampaignConfig.from_row(row))
+        self.agent_rows = {a.id: a for a in agents}
+        self.dispositions_by_key = {}
+        for d in sorted(dispositions, key=lambda d: d.campaign_id is not None):
+            key = d.code if d.campaign_id is None else f"{d.campaign_id}:{d.code}"
+            self.dispositions_by_key[key] = d
+
+    async def reload_campaign(self, campaign_id: int) -> None:
+        async with self.sessions() as session:
+            row = await session.get(Campaign, campaign_id)
+        if row is None:
+            self.campaigns.pop(campaign_id, None)
+            return
+        await self._apply_campaign(CampaignConfig.from_row(row))
+
+    async def _apply_campaign(self, config: CampaignConfig) -> None:
+        run = self.campaigns.get(config.id)
+        if run is None:
+            self.campaigns[config.id] = CampaignRun(config)
+        else:
+            was_active = run.config.status == CampaignStatus.ACTIVE
+            run.reconfigure(config)
+            if was_active and config.status != CampaignStatus.ACTIVE:
+                await self._return_hopper(run)
+
+    async def _return_hopper(self, run: CampaignRun) -> None:
+        while run.hopper:
+            lead = run.hopper.popleft()
+            self.writer.submit(store.unclaim_op(lead.id, lead.status, None, "campaign stopped"))
+
+    def disposition(self, campaign_id: int, code: str) -> Disposition | None:
+        by_key = self.dispositions_by_key
+        return by_key.get(f"{campaign_id}:{code}") or by_key.get(code)
+
+    def servers_for(self, config: CampaignConfig) -> list[str]:
+        return [config.server] if config.server else list(self.pbx)
+
+    # ------------------------------------------------------------------ pacing tick
+
+    def snapshot(self, campaign_id: int, server: str) -> Snapshot:
+        now = self.clock.monotonic()
+        counts = self.board.counts(campaign_id, now, [server])
+        ringing, in_amd, waiting = self.calls.pool_view(campaign_id, server, now)
+        return Snapshot(
+            now=now,
+            agents_logged_in=counts.logged_in,
+            agents_ready=counts.ready,
+            talking_elapsed=counts.talking_elapsed,
+            wrapping_elapsed=counts.wrapping_elapsed,
+            ringing_elapsed=ringing,
+            waiting_for_agent=waiting,
+            in_amd=in_amd,
+        )
+
+    def can_dial(self) -> bool:
+        return self.writer.db_ok
+
+    async def tick(self, campaign_id: int) -> int:
+        """One pacing decision for each of the campaign's server pools; returns calls placed."""
+        run = self.campaigns.get(campaign_id)
+        if run is None or not run.config.dials_automatically or not self.can_dial():
+            return 0
+        placed = 0
+        for server in self.servers_for(run.config):
+            port = self.pbx.get(server)
+            if port is None or not port.connected:
+                continue  # that pool is paused; the others keep dialing
+            snap = self.snapshot(campaign_id, server)
+            if snap.agents_logged_in == 0:
+                continue
+            wanted = run.pacer(server).calls_to_place(snap)
+            if wanted <= 0:
+                continue
+            self.metrics.pacing_decisions.labels(str(campaign_id)).inc(wanted)
+            for lead in await self._take_leads(run, wanted):
+                if await self._dial(run, server, lead):
+                    placed += 1
+        return placed
+
+    async def _take_leads(self, run: CampaignRun, wanted: int) -> list[store.ClaimedLead]:
+        if len(run.hopper) < wanted:
+            want = max(wanted - len(run.hopper), self.hopper_batch)
+            async with self.sessions() as session, session.begin():
+                claimed = await store.claim_leads(
+                    session, run.config.id, self.owner, want, self.clock.now()
+                )
+            run.hopper.extend(claimed)
+        return [run.hopper.popleft() for _ in range(min(wanted, len(run.hopper)))]
+
+    async def _dial(self, run: CampaignRun, server: str, lead: store.ClaimedLead) -> bool:
+        config = run.config
+        at = self.clock.now()
+        decision = await self.gate.check_lead(config, lead, at)
+        if not decision.allowed:
+            run.stats.blocked += 1
+            for reason in decision.reasons:
+                self.metrics.blocked.labels(str(config.id), reason.rule).inc()
+            permanent = decision.next_allowed_at is None and self.gate.is_permanent(decision)
+            status = LeadStatus.DNC if permanent else lead.status
+            retry_at = decision.next_allowed_at
+            if retry_at is None and not permanent:
+                retry_at = self.gate.retry_later(at)
+            self.writer.submit(store.unclaim_op(lead.id, status, retry_at, "compliance"))
+            return False
+        attempt_id = f"att-{uuid.uuid4().hex[:20]}"
+        caller_id = run.next_caller_id()
+        settings = self.settings.server(server)
+        trunk = config.trunk or settings.default_trunk
+        number = lead.phone_e164.lstrip("+")
+        try:
+            async with self.sessions() as session, session.begin():
+                await store.insert_attempt(
+                    session,
+                    id=attempt_id,
+                    campaign_id=config.id,
+                    lead_id=lead.id,
+                    number_dialed=lead.phone_e164,
+                    caller_id=caller_id,
+                    trunk=trunk,
+                    asterisk_server=server,
+                    originate_at=at,
+                )
+        except Exception:
+            log.exception("could not write attempt for lead %s; not dialing", lead.id)
+            run.hopper.appendleft(lead)
+            return False
+        now = self.clock.monotonic()
+        attempt = LiveAttempt(
+            id=attempt_id,
+            campaign_id=config.id,
+            lead_id=lead.id,
+            number=lead.phone_e164,
+            server=server,
+            caller_id=caller_id,
+            lead_attempts=lead.attempt_count + 1,
+            lead_status=lead.status,
+            created=now,
+        )
+        attempt.move(AttemptState.ORIGINATING)
+        attempt.originated = now
+        self.calls.add(attempt)
+        run.stats.dials += 1
+        self.metrics.dials.labels(str(config.id), server).inc()
+        variables = {
+            "DIALER_ATTEMPT_ID": attempt_id,
+            "DIALER_CAMPAIGN_ID": str(config.id),
+            "DIALER_LEAD_ID": str(lead.id),
+            "DIALER_AMD": "1" if config.amd_enabled else "0",
+            "DIALER_AGI": f"{settings.agi_public_host}:{settings.agi_bind_port}",
+        }
+        try:
+            await self.pbx[server].originate(
+                attempt_id=attempt_id,
+                channel=settings.trunk_dial_template.format(number=number, trunk=trunk),
+                context="dialer-outbound",
+                exten="s",
+                priority=1,
+                timeout_ms=int(settings.originate_timeout_s * 1000),
+                caller_id=_caller_id(config.caller_id_name, caller_id),
+                variables=variables,
+            )
+        except (PbxNotConnected, PbxRefused) as exc:
+            log.warning("originate %s not placed: %s", attempt_id, exc)
+            self._finish(attempt, AttemptState.FAILED, detail=str(exc))
+            return False
+        except PbxOutcomeUnknown as exc:
+            # Never re-sent: the reconciliation after reconnect decides what happened.
+            log.warning("originate %s outcome unknown (%s); will reconcile", attempt_id, exc)
+            return True
+        if attempt.state is AttemptState.ORIGINATING:
+            attempt.move(AttemptState.RINGING)
+        return True
+
+    # ------------------------------------------------------------------ AMI events
+
+    def handle_event(self, server: str, event: AmiEvent) -> None:
+        """Apply one AMI event. Unknown or foreign events are ignored."""
+        try:
+            if isinstance(event, OriginateResponse):
+                self._on_originate_response(server, event)
+            elif isinstance(event, ConfbridgeJoin):
+                self._on_confbridge(server, event, joined=True)
+            elif isinstance(event, ConfbridgeLeave):
+                self._on_confbridge(server, event, joined=False)
+            elif isinstance(event, Hangup):
+                self._on_hangup(server, event)
+            elif isinstance(event, VarSet):
+                self._on_varset(event)
+        except Exception:
+            log.exception("error applying AMI event %s", event.name)
+
+    def _on_originate_response(self, server: str, ev: OriginateResponse) -> None:
+        attempt_id = ev.action_id or ""
+        attempt = self.calls.get(attempt_id)
+        if attempt is None:
+            agent = self._agent_by_leg(attempt_id)
+            if agent is not None and ev.reason != 4:
+                log.warning("agent %s phone did not answer (reason %s)", agent.extension, ev.reason)
+                self._agent_offline(agent)
+            return
+        attempt.originate_reason = ev.reason
+        attempt.channel = ev.channel_name or attempt.channel
+        state = state_for_originate_reason(ev.reason if ev.reason is not None else -1)
+        now = self.clock.monotonic()
+        if state is AttemptState.ANSWERED:
+            if attempt.state in (AttemptState.ORIGINATING, AttemptState.RINGING):
+                attempt.move(AttemptState.ANSWERED)
+                attempt.answered = now
+                self.writer.submit(
+                    store.update_attempt_op(
+                        attempt.id, answer_at=self.clock.now(), originate_reason=ev.reason
+                    )
+                )
+            return
+        if attempt.state in (AttemptState.ORIGINATING, AttemptState.RINGING):
+            self._finish(attempt, state)
+
+    def _on_varset(self, ev: VarSet) -> None:
+        name = (ev.get("Variable") or "").upper()
+        if name not in ("AMDSTATUS", "AMDCAUSE"):
+            return
+        attempt = self.calls.get(ev.linkedid) or self.calls.get(ev.uniqueid)
+        if attempt is None:
+            return
+        if name == "AMDSTATUS":
+            attempt.amd_status = ev.get("Value")
+        else:
+            attempt.amd_cause = ev.get("Value")
+
+    def _on_confbridge(self, server: str, ev: AmiEvent, *, joined: bool) -> None:
+        conference = ev.get("Conference") or ""
+        uniqueid = ev.get("Uniqueid") or ""
+        linkedid = ev.get("Linkedid") or ""
+        attempt = self.calls.get(uniqueid) or self.calls.get(linkedid)
+        if attempt is not None:
+            if joined:
+                if attempt.state is AttemptState.CONNECTED and attempt.connected is not None:
+                    self.writer.submit(
+                        store.update_attempt_op(attempt.id, connect_at=self.clock.now())
+                    )
+            elif attempt.state is AttemptState.CONNECTED:
+                self._customer_left(attempt)
+            return
+        if not conference.startswith("agent-"):
+            return
+        agent = self.board.get(conference.removeprefix("agent-"))
+        if agent is None:
+            return
+        if joined and agent.state is AgentState.CONNECTING:
+            agent.leg_uniqueid = agent.leg_uniqueid or uniqueid
+            self._agent_transition(agent, AgentState.READY)
+        elif not joined and uniqueid == agent.leg_uniqueid:
+            # the agent leg left its bridge: a wrap-up redirect or the phone hanging up;
+            # the Hangup event decides which
+            pass
+
+    def _on_hangup(self, server: str, ev: Hangup) -> None:
+        uniqueid = ev.uniqueid
+        cause = _int(ev.get("Cause"))
+        attempt = self.calls.get(uniqueid)
+        if attempt is None and uniqueid.startswith(ev.linkedid or "\x00"):
+            # the far leg of a Local channel ("{attempt};2") carries the Q.850 cause
+            linked = self.calls.get(ev.linkedid)
+            if linked is not None and cause:
+                linked.hangup_cause = cause
+            return
+        if attempt is not None:
+            attempt.hangup_cause = cause or attempt.hangup_cause
+            if attempt.state is AttemptState.CONNECTED:
+                self._customer_left(attempt)
+            elif attempt.state in (AttemptState.ANSWERED, AttemptState.ROUTING):
+                self._cancel_waiter(attempt)
+                self._observe_outcome(attempt, "human")
+                self._finish(attempt, AttemptState.DROPPED)
+            # RINGING/ORIGINATING: the OriginateResponse that always follows decides
+            return
+        agent = self._agent_by_leg(uniqueid)
+        if agent is not None:
+            log.info("agent %s leg hung up", agent.extension)
+            self._agent_offline(agent)
+
+    # ------------------------------------------------------------------ answered calls
+
+    async def route_answered(self, attempt_id: str, amd_status: str | None) -> tuple[str, Any]:
+        """The routing decision for an answered call: ("bridge", agent) / ("safeharbor",
+        message) / ("voicemail", message) / ("hangup", None)."""
+        attempt = self.calls.get(attempt_id)
+        if attempt is None:
+            log.warning("answered call %s is not ours (restart?); safe-harbor", attempt_id)
+            return ("safeharbor", None)
+        run = self.campaigns.get(attempt.campaign_id)
+        now = self.clock.monotonic()
+        if attempt.state in (AttemptState.ORIGINATING, AttemptState.RINGING):
+            attempt.move(AttemptState.ANSWERED)  # the AGI request beat the OriginateResponse
+            attempt.answered = now
+        if attempt.state is not AttemptState.ANSWERED:
+            return ("hangup", None)
+        status = (amd_status or attempt.amd_status or "").upper()
+        attempt.amd_status = status or None
+        if status == "MACHINE":
+            self._observe_outcome(attempt, "machine")
+            action = "hangup"
+            message = None
+            if run and run.config.machine_action == "voicemail" and run.config.voicemail_message:
+                action, message = "voicemail", run.config.voicemail_message
+            self._finish(attempt, AttemptState.MACHINE)
+            return (action, message)
+        self._observe_outcome(attempt, "human")
+        attempt.move(AttemptState.ROUTING)
+        attempt.routing_since = now
+        if run is not None:
+            run.stats.answered += 1
+        agent = self._take_agent(attempt)
+        if agent is None:
+            agent = await self._wait_for_agent(attempt)
+        if attempt.state is not AttemptState.ROUTING:  # hung up while waiting
+            if agent is not None:
+                self._agent_transition(agent, AgentState.READY)
+            return ("hangup", None)
+        wait = self.clock.monotonic() - now
+        if agent is None:
+            if run is not None:
+                run.pacer(attempt.server).observe_abandon(self.clock.monotonic())
+                run.stats.abandons += 1
+            self.metrics.abandons.labels(str(attempt.campaign_id)).inc()
+            message = run.config.safe_harbor_message if run else None
+            self._finish(attempt, AttemptState.ABANDONED)
+            return ("safeharbor", message)
+        attempt.move(AttemptState.CONNECTED)
+        attempt.connected = self.clock.monotonic()
+        attempt.agent_ext = agent.extension
+        agent.attempt_id = attempt.id
+        if run is not None:
+            run.pacer(attempt.server).observe_connect(wait, attempt.connected)
+            run.stats.connects += 1
+        self.writer.submit(
+            store.update_attempt_op(
+                attempt.id,
+                agent_id=agent.agent_id,
+                connect_at=self.clock.now(),
+                amd_status=attempt.amd_status,
+                amd_cause=attempt.amd_cause,
+            )
+        )
+        self._publish_agent(agent)
+        self._publish_call(attempt)
+        return ("bridge", agent)
+
+    def _take_agent(self, attempt: LiveAttempt) -> AgentSession | None:
+        agent = self.board.longest_ready(attempt.campaign_id, [attempt.server])
+        if agent is not None:
+            self._agent_transition(agent, AgentState.TALKING)
+        return agent
+
+    async def _wait_for_agent(self, attempt: LiveAttempt) -> AgentSession | None:
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(attempt.id, attempt.server, loop.create_future())
+        self._waiters.setdefault(attempt.campaign_id, deque()).append(waiter)
+        try:
+            async with asyncio.timeout(self.clock.real_seconds(self.connect_window_s)):
+                return await asyncio.shield(waiter.future)
+        except TimeoutError:
+            if waiter.future.done() and not waiter.future.cancelled():
+                return waiter.future.result()  # handed an agent at the last moment
+            waiter.future.cancel()
+            return None
+        finally:
+            queue = self._waiters.get(attempt.campaign_id)
+            if queue and waiter in queue:
+                queue.remove(waiter)
+
+    def _cancel_waiter(self, attempt: LiveAttempt) -> None:
+        for waiter in self._waiters.get(attempt.campaign_id, ()):
+            if waiter.attempt_id == attempt.id and not waiter.future.done():
+                waiter.future.set_result(None)
+
+    def _offer_agent(self, agent: AgentSession) -> bool:
+        """A newly ready agent goes straight to the longest-waiting live call it can take."""
+        best: _Waiter | None = None
+        for cid in agent.campaign_ids:
+            for waiter in self._waiters.get(cid, ()):
+                if waiter.future.done() or waiter.server != agent.server:
+                    continue
+                if best is None or self._routing_since(waiter) < self._routing_since(best):
+                    best = waiter
+                break
+        if best is None or agent.at_daily_cap:
+            return False
+        agent.transition(AgentState.TALKING, self.clock.monotonic())
+        best.future.set_result(agent)
+        return True
+
+    def _routing_since(self, waiter: _Waiter) -> float:
+        attempt = self.calls.get(waiter.attempt_id)
+        return attempt.routing_since if attempt and attempt.routing_since is not None else 0.0
+
+    def _customer_left(self, attempt: LiveAttempt) -> None:
+        now = self.clock.monotonic()
+        attempt.move(AttemptState.WRAPUP)
+        attempt.customer_left = now
+        talk = now - (attempt.connected or now)
+        run = self.campaigns.get(attempt.campaign_id)
+        if run is not None:
+            run.pacer(attempt.server).observe_talk(talk, now)
+            run.stats.talk_seconds += talk
+        self.writer.submit(
+            store.update_attempt_op(
+                attempt.id, hangup_at=self.clock.now(), hangup_cause=attempt.hangup_cause
+            )
+        )
+        agent = self.board.get(attempt.agent_ext or "")
+        if agent is not None and agent.state is AgentState.TALKING:
+            self._agent_transition(agent, AgentState.WRAPUP)
+            agent.attempt_id = attempt.id
+            timeout = run.config.wrapup_timeout_s if run else 30
+            loop = asyncio.get_running_loop()
+            self._wrap_timers[agent.extension] = loop.call_later(
+                self.clock.real_seconds(timeout), self._wrapup_timed_out, agent.extension
+            )
+        self._publish_call(attempt)
+
+    def _wrapup_timed_out(self, extension: str) -> None:
+        self._wrap_timers.pop(extension, None)
+        agent = self.board.get(extension)
+        if agent is None or agent.state is not AgentState.WRAPUP:
+            return
+        log.info("agent %s wrap-up timed out; closing with WRAPUP_TIMEOUT", extension)
+        self.dispose(agent, "WRAPUP_TIMEOUT", notes="wrap-up timed out", system=True)
+
+    # ------------------------------------------------------------------ dispositions
+
+    def dispose(
+        self,
+        agent: AgentSession,
+        code: str,
+        *,
+        notes: str = "",
+        callback_at: datetime | None = None,
+        callback_agent_only: bool = False,
+        pause_after: str | None = None,
+        system: bool = False,
+    ) -> LiveAttempt:
+        """Close the agent's current call with a disposition and free the agent."""
+        attempt = self.calls.get(agent.attempt_id or "")
+        if attempt is None or agent.state not in (AgentState.WRAPUP, AgentState.TALKING):
+            raise LookupError(f"agent {agent.extension} has no call to disposition")
+        run = self.campaigns.get(attempt.campaign_id)
+        disp = self.disposition(attempt.campaign_id, code)
+        if disp is None and not system:
+            raise ValueError(f"unknown disposition code {code!r}")
+        if attempt.state is AttemptState.CONNECTED:  # dispositioned while still talking
+            self._customer_left(attempt)
+            port = self.pbx.get(attempt.server)
+            if port is not None:
+                asyncio.get_running_loop().create_task(_quiet(port.hangup(attempt.id)))
+        timer = self._wrap_timers.pop(agent.extension, None)
+        if timer is not None:
+            timer.cancel()
+        now = self.clock.monotonic()
+        wrap = now - (attempt.customer_left or now)
+        if run is not None:
+            run.pacer(attempt.server).observe_wrap(wrap, now)
+            run.stats.wrap_seconds += wrap
+        flags = DispositionFlags(
+            code=code,
+            final=bool(disp and disp.final),
+            callback=bool(disp and disp.callback) or callback_at is not None,
+            dnc=bool(disp and disp.dnc),
+            refusal=bool(disp and disp.refusal),
+            complaint=bool(disp and disp.complaint),
+        )
+        wall = self.clock.now()
+        self._finish(
+            attempt,
+            AttemptState.COMPLETED,
+            disposition=flags,
+            notes=notes,
+            callback_at=callback_at,
+            agent=agent,
+            callback_agent_only=callback_agent_only,
+        )
+        today = wall.date()
+        self.writer.submit(
+            store.agent_counter_op(
+                agent.agent_id,
+                today,
+                connects=1,
+                talk_seconds=int((attempt.customer_left or now) - (attempt.connected or now)),
+                wrap_seconds=int(wrap),
+            )
+        )
+        agent.calls_today += 1
+        if pause_after:
+            self._agent_transition(agent, AgentState.PAUSED, reason=pause_after)
+        else:
+            self._agent_transition(agent, AgentState.READY)
+        return attempt
+
+    # ------------------------------------------------------------------ endings
+
+    def _observe_outcome(self, attempt: LiveAttempt, outcome: str) -> None:
+        if attempt.outcome_observed:
+            return
+        attempt.outcome_observed = True
+        run = self.campaigns.get(attempt.campaign_id)
+        if run is None:
+            return
+        now = self.clock.monotonic()
+        ring = (attempt.answered or now) - (attempt.originated or attempt.created)
+        run.pacer(attempt.server).observe_outcome(outcome, max(0.0, ring), now)
+
+    def _finish(
+        self,
+        attempt: LiveAttempt,
+        state: AttemptState,
+        *,
+        detail: str = "",
+        disposition: DispositionFlags | None = None,
+        notes: str = "",
+        callback_at: datetime | None = None,
+        agent: AgentSession | None = None,
+        callback_agent_only: bool = False,
+    ) -> None:
+        """The one place an attempt ends: one terminal state, its row, its lead, its stats."""
+        if attempt.state in TERMINAL:
+            return
+        if not can_move(attempt.state, state):
+            log.error("attempt %s: cannot end %s from %s", attempt.id, state, attempt.state)
+            state = AttemptState.LOST
+        attempt.move(state)
+        self.calls.discard(attempt.id)
+        run = self.campaigns.get(attempt.campaign_id)
+        pacer_outcome = _PACER_OUTCOME.get(state)
+        if pacer_outcome is not None:
+            self._observe_outcome(attempt, pacer_outcome)
+        wall = self.clock.now()
+        values: dict[str, Any] = {
+            "terminal_state": state.value,
+            "end_at": wall,
+            "outcome": _STORED_OUTCOME.get(state, attempt.amd_status and "human"),
+            "abandoned": state is AttemptState.ABANDONED,
+            "originate_reason": attempt.originate_reason,
+            "hangup_cause": attempt.hangup_cause,
+            "amd_status": attempt.amd_status,
+            "amd_cause": attempt.amd_cause,
+        }
+        if disposition is not None:
+            values["disposition"] = disposition.code
+            values["notes"] = notes
+        elif state is not AttemptState.COMPLETED:
+            values["disposition"] = _SYSTEM_CODE.get(state)
+        if detail:
+            values["notes"] = detail[:500]
+        self.writer.submit(store.update_attempt_op(attempt.id, **values))
+        if attempt.lead_id is not None and run is not None:
+            nxt = next_for_lead(
+                state,
+                attempts=attempt.lead_attempts,
+                now=wall,
+                rules=run.config.retry_rules,
+                disposition=disposition,
+                callback_at=callback_at,
+                max_attempts=run.config.max_attempts or None,
+            )
+            self.writer.submit(
+                store.lead_after_attempt_op(attempt.lead_id, nxt, values.get("disposition"), wall)
+            )
+            if nxt.suppress:
+                self.writer.submit(
+                    store.suppress_op(
+                        attempt.number,
+                        self.gate.number_hash(attempt.number),
+                        reason=nxt.reason,
+                        source=f"campaign {attempt.campaign_id}",
+                        created_by=f"agent {agent.extension}" if agent else "dialer",
+                        at=wall,
+                    )
+                )
+            if nxt.status is LeadStatus.CALLBACK and nxt.next_call_at is not None:
+                self.writer.submit(
+                    store.callback_op(
+                        attempt.lead_id,
+                        attempt.campaign_id,
+                        agent.agent_id if agent and callback_agent_only else None,
+                        nxt.next_call_at,
+                        notes,
+                    )
+                )
+        if run is not None:
+            _count(run, state)
+        self.metrics.outcomes.labels(str(attempt.campaign_id), state.value).inc()
+        self._publish_call(attempt)
+
+    # ------------------------------------------------------------------ agents
+
+    def _agent_by_leg(self, uniqueid: str) -> AgentSession | None:
+        return self.board.by_leg(uniqueid) if uniqueid else None
+
+    def _agent_transition(
+        self, agent: AgentSession, state: AgentState, *, reason: str | None = None
+    ) -> None:
+        agent.transition(state, self.clock.monotonic(), reason=reason)
+        self._publish_agent(agent)
+        if state is AgentState.READY:
+            if self._offer_agent(agent):
+                self._publish_agent(agent)
+                return
+            for hook in self.on_agent_ready:
+                hook(agent)
+
+    def _agent_offline(self, agent: AgentSession) -> None:
+        timer = self._wrap_timers.pop(agent.extension, None)
+        if timer is not None:
+            timer.cancel()
+        attempt = self.calls.get(agent.attempt_id or "")
+        if attempt is not None and attempt.state in (AttemptState.CONNECTED, AttemptState.WRAPUP):
+            if attempt.state is AttemptState.CONNECTED:
+                port = self.pbx.get(attempt.server)
+                if port is not None:
+                    asyncio.get_running_loop().create_task(_quiet(port.hangup(attempt.id)))
+            self.dispose(agent, "AGENT_GONE", notes="agent phone hung up", system=True)
+        if agent.state is not AgentState.OFFLINE:
+            agent.transition(AgentState.OFFLINE, self.clock.monotonic())
+        agent.leg_uniqueid = None
+        self._publish_agent(agent)
+
+    async def agent_login(self, agent_id: int, *, via_phone: bool = False) -> AgentSession:
+        row = self.agent_rows.get(agent_id)
+        if row is None:
+            await self.load()
+            row = self.agent_rows.get(agent_id)
+        if row is None or not row.active:
+            raise LookupError(f"no active agent {agent_id}")
+        server = row.asterisk_server or next(iter(self.pbx))
+        agent = self.board.get(row.extension)
+        if agent is None:
+            agent = self.board.add(
+                AgentSession(
+                    agent_id=row.id,
+                    extension=row.extension,
+                    server=server,
+                    campaign_ids=frozenset(c.id for c in row.campaigns),
+                    daily_cap=self._agent_cap(row),
+                )
+            )
+        if agent.state is not AgentState.OFFLINE:
+            return agent
+        agent.transition(AgentState.CONNECTING, self.clock.monotonic())
+        self._publish_agent(agent)
+        if via_phone:
+            return agent  # the phone is already calling in; its ConfbridgeJoin makes it ready
+        self._leg_seq += 1
+        leg = f"agent-{row.extension}-{uuid.uuid4().hex[:8]}"
+        agent.leg_uniqueid = leg
+        settings = self.settings.server(server)
+        try:
+            await self.pbx[server].originate(
+                attempt_id=leg,
+                channel=settings.agent_endpoint_template.format(ext=row.extension),
+                context="dialer-agent",
+                exten=row.extension,
+                priority=1,
+                timeout_ms=int(settings.originate_timeout_s * 1000),
+                caller_id=_caller_id("Dialer", row.extension),
+                variables={"DIALER_AGENT": row.extension},
+            )
+        except (PbxNotConnected, PbxRefused, PbxOutcomeUnknown) as exc:
+            agent.transition(AgentState.OFFLINE, self.clock.monotonic())
+            agent.leg_uniqueid = None
+            self._publish_agent(agent)
+            raise ConnectionError(f"could not ring agent {row.extension}: {exc}") from exc
+        return agent
+
+    def _agent_cap(self, row: Agent) -> int | None:
+        caps = [
+            run.config.compliance.agent_daily_cap
+            for c in row.campaigns
+            if (run := self.campaigns.get(c.id)) is not None
+        ]
+        caps = [c for c in caps if c]
+        if caps:
+            return min(caps)
+        return (
+            200
+            if any(
+                "CN" in run.config.compliance.rulesets
+                for c in row.campaigns
+                if (run := self.campaigns.get(c.id)) is not None
+            )
+            else None
+        )
+
+    async def agent_logout(self, agent: AgentSession) -> None:
+        leg = agent.leg_uniqueid
+        self._agent_offline(agent)
+        port = self.pbx.get(agent.server)
+        if leg and port is not None:
+            await _quiet(port.hangup(leg))
+
+    def agent_pause(self, agent: AgentSession, reason: str) -> None:
+        self._agent_transition(agent, AgentState.PAUSED, reason=reason)
+
+    def agent_ready(self, agent: AgentSession) -> None:
+        self._agent_transition(agent, AgentState.READY)
+
+    # ------------------------------------------------------------------ reconciliation
+
+    async def reconcile(self, server: str) -> dict[str, int]:
+        """After a (re)connect: compare what we think is live with what Asterisk has.
+        Nothing is re-dialled; attempts whose channel is gone end in a terminal state."""
+        port = self.pbx[server]
+        channels = await port.core_show_channels()
+        present = {c.uniqueid for c in channels} | {c.linkedid for c in channels}
+        counts = {"kept": 0, "ended": 0, "agents_gone": 0}
+        for attempt in self.calls:
+            if attempt.server != server:
+                continue
+            if attempt.id in present:
+                counts["kept"] += 1
+                if attempt.state is AttemptState.ORIGINATING:
+                    attempt.move(AttemptState.RINGING)
+                continue
+            counts["ended"] += 1
+            if attempt.state is AttemptState.CONNECTED:
+                self._customer_left(attempt)
+            elif attempt.state is AttemptState.WRAPUP:
+                continue  # waiting for the agent's disposition, channel gone is normal
+            elif attempt.state in (AttemptState.ANSWERED, AttemptState.ROUTING):
+                self._cancel_waiter(attempt)
+                self._finish(attempt, AttemptState.DROPPED, detail="reconciled: channel gone")
+            else:
+                self._finish(attempt, AttemptState.LOST, detail="reconciled: channel gone")
+        for agent in list(self.board):
+            gone = agent.leg_uniqueid and agent.leg_uniqueid not in present
+            if agent.server == server and gone and agent.state is not AgentState.OFFLINE:
+                counts["agents_gone"] += 1
+                self._agent_offline(agent)
+        log.info("reconciled %s: %s", server, counts)
+        return counts
+
+    async def adopt_open_attempts(self) -> int:
+        """After a restart: attempts left open in the database come back into memory, to be
+        reconciled against each server's channels once it connects."""
+        async with self.sessions() as session:
+            rows = await store.open_attempts(session, list(self.pbx))
+        now = self.clock.monotonic()
+        for row in rows:
+            if row.id in self.calls:
+                continue
+            attempt = LiveAttempt(
+                id=row.id,
+                campaign_id=row.campaign_id,
+                lead_id=row.lead_id,
+                number=row.number_dialed,
+                server=row.asterisk_server,
+                caller_id=row.caller_id,
+                lead_attempts=1,
+                lead_status=LeadStatus.RETRY,
+                created=now,
+                state=AttemptState.RINGING,
+                originated=now,
+            )
+            if row.connect_at is not None:
+                attempt.state = AttemptState.WRAPUP  # no agent session survives a restart
+                attempt.customer_left = now
+            elif row.answer_at is not None:
+                attempt.state = AttemptState.ANSWERED
+                attempt.answered = now
+            self.calls.add(attempt)
+        if rows:
+            log.warning("adopted %d open attempts from the database", len(rows))
+        return len(rows)
+
+    def close_orphans(self) -> int:
+        """Attempts in wrap-up with no agent session (after a restart) get a system close."""
+        n = 0
+        for attempt in self.calls:
+            if attempt.state is AttemptState.WRAPUP and self.board.by_attempt(attempt.id) is None:
+                self._finish(
+                    attempt,
+                    AttemptState.COMPLETED,
+                    detail="closed after restart",
+                    disposition=DispositionFlags("SYSTEM_CLOSED"),
+                )
+                n += 1
+        return n
+
+    # ------------------------------------------------------------------ events out
+
+    def _publish_agent(self, agent: AgentSession) -> None:
+        self.bus.publish(
+            f"agent/{agent.extension}/state",
+            {
+                "agent_id": agent.agent_id,
+                "extension": agent.extension,
+                "state": agent.state.value,
+                "pause_reason": agent.pause_reason,
+                "attempt_id": agent.attempt_id,
+                "calls_today": agent.calls_today,
+                "server": agent.server,
+            },
+            retain=True,
+        )
+
+    def _publish_call(self, attempt: LiveAttempt) -> None:
+        self.bus.publish(
+            f"call/{attempt.campaign_id}/{attempt.id}",
+            {
+                "attempt_id": attempt.id,
+                "campaign_id": attempt.campaign_id,
+                "lead_id": attempt.lead_id,
+                "state": attempt.state.value,
+                "agent": attempt.agent_ext,
+                "server": attempt.server,
+            },
+        )
+
+    def campaign_stats(self, campaign_id: int) -> dict[str, Any] | None:
+        run = self.campaigns.get(campaign_id)
+        if run is None:
+            return None
+        stats = run.stats.as_dict()
+        stats["campaign_id"] = campaign_id
+        stats["status"] = run.config.status
+        stats["in_flight"] = sum(1 for a in self.calls if a.campaign_id == campaign_id)
+        stats["hopper"] = len(run.hopper)
+        agents = self.board.in_campaign(campaign_id)
+        stats["agents"] = {s.value: sum(1 for a in agents if a.state is s) for s in AgentState}
+        stats["pacers"] = {server: _pacer_stats(p) for server, p in run.pacers.items()}
+        return stats
+
+
+_SYSTEM_CODE = {
+    AttemptState.NO_ANSWER: "NA",
+    AttemptState.BUSY: "BUSY",
+    AttemptState.CONGESTION: "CONGESTION",
+    AttemptState.FAILED: "FAILED",
+    AttemptState.MACHINE: "MACHINE",
+    AttemptState.ABANDONED: "ABANDONED",
+    AttemptState.DROPPED: "DROPPED",
+    AttemptState.LOST: "LOST",
+}
+
+
+def _count(run: CampaignRun, state: AttemptState) -> None:
+    s = run.stats
+    match state:
+        case AttemptState.NO_ANSWER:
+            s.no_answer += 1
+        case AttemptState.BUSY:
+            s.busy += 1
+        case AttemptState.CONGESTION:
+            s.congestion += 1
+        case AttemptState.FAILED:
+            s.failed += 1
+        case AttemptState.MACHINE:
+            s.machines += 1
+        case AttemptState.DROPPED:
+            s.dropped += 1
+        case AttemptState.LOST:
+            s.lost += 1
+        case AttemptState.COMPLETED:
+            s.completed += 1
+
+
+def _pacer_stats(pacer: Any) -> dict[str, Any]:
+    st = pacer.stats()
+    return {k: getattr(st, k) for k in st.__dataclass_fields__}
+
+
+def _caller_id(name: str, number: str) -> str:
+    """`"Name" <number>`, or nothing when the campaign has no caller ID to present."""
+    if not number:
+        return ""
+    return format_caller_id(name or None, number)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+async def _quiet(coro: Any) -> None:
+    try:
+        await coro
+    except Exception as exc:
+        log.info("ignored: %s", exc)

@@ -1,0 +1,68 @@
+"""Test doubles for the runtime: a PBX port that records actions, and AMI event builders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ami.events import AmiEvent, typed_event
+from ami.parser import AmiMessage
+from dialer.runtime.pbx import LiveChannel, PbxNotConnected
+
+
+def event(name: str, **headers: str) -> AmiEvent:
+    return typed_event(AmiMessage([("Event", name), *((k, str(v)) for k, v in headers.items())]))
+
+
+def channel_event(name: str, uniqueid: str, linkedid: str | None = None, **headers) -> AmiEvent:
+    return event(
+        name,
+        Channel=headers.pop("Channel", f"PJSIP/{uniqueid}-00000001"),
+        Uniqueid=uniqueid,
+        Linkedid=linkedid or uniqueid,
+        **headers,
+    )
+
+
+@dataclass
+class FakePbx:
+    name: str = "pbx1"
+    connected: bool = True
+    originates: list[dict] = field(default_factory=list)
+    hangups: list[str] = field(default_factory=list)
+    channels: list[LiveChannel] = field(default_factory=list)
+
+    async def originate(
+        self,
+        *,
+        attempt_id: str,
+        channel: str,
+        context: str,
+        exten: str,
+        priority: int,
+        timeout_ms: int,
+        caller_id: str,
+        variables: Mapping[str, str],
+    ) -> None:
+        if not self.connected:
+            raise PbxNotConnected("down")
+        self.originates.append(
+            dict(
+                attempt_id=attempt_id,
+                channel=channel,
+                context=context,
+                exten=exten,
+                timeout_ms=timeout_ms,
+                caller_id=caller_id,
+                variables=dict(variables),
+            )
+        )
+
+    async def hangup(self, channel: str, cause: int = 16) -> None:
+        self.hangups.append(channel)
+
+    async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
+        pass
+
+    async def core_show_channels(self) -> list[LiveChannel]:
+        return list(self.channels)

@@ -1,0 +1,247 @@
+"""The runtime core against a fake PBX and a real database: the books must balance."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from dialer.db.engine import create_engine, make_session_factory
+from dialer.db.migrate import upgrade
+from dialer.db.models import Agent, AgentDailyCounter, CallAttempt, Campaign, Lead, SuppressionEntry
+from dialer.runtime.agent_state import AgentState
+from dialer.runtime.attempt_state import AttemptState
+from dialer.runtime.clock import Clock
+from dialer.runtime.engine import DialerEngine
+from dialer.runtime.gate import ComplianceGate
+from dialer.runtime.pbx import LiveChannel
+from dialer.runtime.store_writer import StoreWriter
+from dialer.settings import AsteriskServer, Settings
+from tests.runtime.fakes import FakePbx, channel_event, event
+
+# Monday 2 March 2026, 10:00 in Shanghai: inside the Chinese default calling window.
+MONDAY_10AM_CN = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def world(db_url):
+    await upgrade(db_url)
+    engine = create_engine(db_url)
+    sessions = make_session_factory(engine)
+    async with sessions() as s, s.begin():
+        camp = Campaign(
+            name="c1",
+            status="active",
+            dial_mode="progressive",
+            safe_harbor_message="safe-harbor",
+            compliance_profile=["CN"],
+        )
+        s.add(camp)
+        await s.flush()
+        agents = [Agent(extension=f"100{i}", name=f"a{i}", asterisk_server="pbx1") for i in (1, 2)]
+        for a in agents:
+            a.campaigns.append(camp)
+            s.add(a)
+        for i in range(6):
+            s.add(
+                Lead(
+                    campaign_id=camp.id,
+                    phone_e164=f"+861380013800{i}",
+                    timezones=["Asia/Shanghai"],
+                    region="CN",
+                )
+            )
+    settings = Settings(
+        asterisk_servers=[
+            AsteriskServer(name="pbx1", trunk_dial_template="Local/{number}@sim-pstn")
+        ]
+    )
+    writer = StoreWriter(sessions)
+    writer_task = asyncio.create_task(writer.run())
+    pbx = FakePbx()
+    clock = Clock(scale=20.0, start_wall=MONDAY_10AM_CN)  # a 2 s connect window takes 0.1 s
+    gate = ComplianceGate(sessions, writer=writer)
+    eng = DialerEngine(settings, sessions, pbx={"pbx1": pbx}, writer=writer, gate=gate, clock=clock)
+    await eng.load()
+    yield eng, pbx, sessions, camp.id
+    writer_task.cancel()
+    await engine.dispose()
+
+
+def answered(attempt_id):
+    return event("OriginateResponse", ActionID=attempt_id, Reason="4", Response="Success")
+
+
+async def _login(eng, pbx, agent_id):
+    agent = await eng.agent_login(agent_id)
+    leg = pbx.originates[-1]["attempt_id"]
+    assert pbx.originates[-1]["context"] == "dialer-agent"
+    eng.handle_event(
+        "pbx1", channel_event("ConfbridgeJoin", leg, Conference=f"agent-{agent.extension}")
+    )
+    assert agent.state is AgentState.READY
+    return agent
+
+
+async def test_answered_call_reaches_agent_and_closes_with_disposition(world):
+    eng, pbx, sessions, cid = world
+    agent = await _login(eng, pbx, 1)
+    assert await eng.tick(cid) == 1  # progressive: one call for one ready agent
+    call = pbx.originates[-1]
+    att = call["attempt_id"]
+    assert call["channel"].startswith("Local/86138001380") and call["context"] == "dialer-outbound"
+    assert call["variables"]["DIALER_ATTEMPT_ID"] == att
+    assert await eng.tick(cid) == 0  # the agent is covered by the call in flight
+    eng.handle_event(
+        "pbx1",
+        event(
+            "OriginateResponse",
+            ActionID=att,
+            Response="Success",
+            Reason="4",
+            Channel="Local/x;1",
+            Uniqueid=att,
+        ),
+    )
+    action, who = await eng.route_answered(att, None)
+    assert action == "bridge" and who is agent and agent.state is AgentState.TALKING
+    eng.handle_event("pbx1", channel_event("ConfbridgeJoin", att, Conference="agent-1001"))
+    eng.handle_event("pbx1", channel_event("ConfbridgeLeave", att, Conference="agent-1001"))
+    assert agent.state is AgentState.WRAPUP
+    eng.dispose(agent, "SALE", notes="bought")
+    assert agent.state is AgentState.READY
+    assert await eng.writer.flush(5)
+    async with sessions() as s:
+        row = await s.get(CallAttempt, att)
+        lead = await s.get(Lead, row.lead_id)
+        counter = (await s.execute(select(AgentDailyCounter))).scalar_one()
+    assert row.terminal_state == "completed" and row.disposition == "SALE"
+    assert row.agent_id == 1 and row.connect_at and row.answer_at and row.notes == "bought"
+    assert lead.status == "done" and lead.attempt_count == 1
+    assert counter.connects == 1
+    assert eng.campaign_stats(cid)["completed"] == 1
+
+
+async def test_no_free_agent_means_safe_harbor_and_an_abandon(world):
+    eng, pbx, sessions, cid = world
+    agent = await _login(eng, pbx, 1)
+    await eng.tick(cid)
+    first = pbx.originates[-1]["attempt_id"]
+    eng.handle_event("pbx1", answered(first))
+    assert (await eng.route_answered(first, "HUMAN"))[0] == "bridge"
+    # a second live call while the only agent talks: nobody frees within the window
+    eng.hopper_batch = 5
+    lead = (await eng._take_leads(eng.campaigns[cid], 1))[0]
+    assert await eng._dial(eng.campaigns[cid], "pbx1", lead)
+    second = pbx.originates[-1]["attempt_id"]
+    eng.handle_event("pbx1", answered(second))
+    action, message = await eng.route_answered(second, "NOTSURE")  # NOTSURE is a person
+    assert (action, message) == ("safeharbor", "safe-harbor")
+    assert agent.state is AgentState.TALKING
+    stats = eng.campaign_stats(cid)
+    assert stats["abandons"] == 1 and stats["answered"] == 2
+    await eng.writer.flush(5)
+    async with sessions() as s:
+        row = await s.get(CallAttempt, second)
+    assert row.terminal_state == "abandoned" and row.abandoned
+
+
+async def test_agent_freed_inside_the_window_takes_the_waiting_call(world):
+    eng, pbx, _, cid = world
+    agent = await _login(eng, pbx, 1)
+    await eng.tick(cid)
+    first = pbx.originates[-1]["attempt_id"]
+    eng.handle_event("pbx1", answered(first))
+    await eng.route_answered(first, None)
+    eng.handle_event("pbx1", channel_event("ConfbridgeLeave", first, Conference="agent-1001"))
+    lead = (await eng._take_leads(eng.campaigns[cid], 1))[0]
+    await eng._dial(eng.campaigns[cid], "pbx1", lead)
+    second = pbx.originates[-1]["attempt_id"]
+    eng.handle_event("pbx1", answered(second))
+    waiting = asyncio.create_task(eng.route_answered(second, None))
+    await asyncio.sleep(0.02)
+    assert eng.snapshot(cid, "pbx1").waiting_for_agent == 1
+    eng.dispose(agent, "NOT_NOW")  # the agent finishes wrap-up: handed straight to the caller
+    action, who = await waiting
+    assert action == "bridge" and who is agent and agent.attempt_id == second
+
+
+async def test_busy_and_machine_and_customer_hangup_each_end_once(world):
+    eng, pbx, sessions, cid = world
+    await _login(eng, pbx, 1)
+    await _login(eng, pbx, 2)
+    assert await eng.tick(cid) == 2
+    a, b = (o["attempt_id"] for o in pbx.originates[-2:])
+    eng.handle_event("pbx1", event("OriginateResponse", ActionID=a, Reason="5", Response="Failure"))
+    eng.handle_event("pbx1", event("OriginateResponse", ActionID=a, Reason="5", Response="Failure"))
+    eng.handle_event("pbx1", answered(b))
+    eng.campaigns[cid].config.machine_action = "hangup"
+    assert await eng.route_answered(b, "MACHINE") == ("hangup", None)
+    eng.handle_event("pbx1", channel_event("Hangup", b, Cause="16"))
+    await eng.writer.flush(5)
+    async with sessions() as s:
+        ra, rb = await s.get(CallAttempt, a), await s.get(CallAttempt, b)
+        la = await s.get(Lead, ra.lead_id)
+    assert ra.terminal_state == "busy" and ra.disposition == "BUSY"
+    assert la.status == "retry" and la.next_call_at is not None
+    assert rb.terminal_state == "machine" and rb.outcome == "machine"
+    stats = eng.campaign_stats(cid)
+    assert stats["busy"] == 1 and stats["machines"] == 1 and stats["dials"] == 2
+
+
+async def test_refusal_suppresses_the_number_everywhere(world):
+    eng, pbx, sessions, cid = world
+    agent = await _login(eng, pbx, 1)
+    await eng.tick(cid)
+    att = pbx.originates[-1]["attempt_id"]
+    eng.handle_event("pbx1", answered(att))
+    await eng.route_answered(att, None)
+    eng.dispose(agent, "REFUSED")
+    await eng.writer.flush(5)
+    async with sessions() as s:
+        row = await s.get(CallAttempt, att)
+        lead = await s.get(Lead, row.lead_id)
+        entry = (await s.execute(select(SuppressionEntry))).scalar_one()
+    assert lead.status == "dnc" and entry.scope == "company" and entry.phone_e164 == lead.phone_e164
+    decision = await eng.gate.check(lead.phone_e164, cid, eng.clock.now())
+    assert not decision.allowed
+
+
+async def test_lost_link_reconciliation_ends_vanished_calls_without_redial(world):
+    eng, pbx, sessions, cid = world
+    await _login(eng, pbx, 1)
+    await _login(eng, pbx, 2)
+    await eng.tick(cid)
+    a, b = (o["attempt_id"] for o in pbx.originates[-2:])
+    eng.handle_event("pbx1", answered(b))
+    legs = [o["attempt_id"] for o in pbx.originates if o["context"] == "dialer-agent"]
+    pbx.channels = [LiveChannel(a, a, "Local/x;1", "dialer-outbound", "s", "Ring")] + [
+        LiveChannel(leg, leg, "PJSIP/100x", "dialer-agent", "100x", "Up") for leg in legs
+    ]
+    n_before = len(pbx.originates)
+    counts = await eng.reconcile("pbx1")
+    assert counts == {"kept": 1, "ended": 1, "agents_gone": 0}
+    assert len(pbx.originates) == n_before  # nothing re-sent
+    assert eng.calls.get(a).state is AttemptState.RINGING and eng.calls.get(b) is None
+    await eng.writer.flush(5)
+    async with sessions() as s:
+        assert (await s.get(CallAttempt, b)).terminal_state == "dropped"
+
+
+async def test_pool_pauses_when_pbx_down_and_outside_window(world):
+    eng, pbx, sessions, cid = world
+    await _login(eng, pbx, 1)
+    pbx.connected = False
+    assert await eng.tick(cid) == 0
+    pbx.connected = True
+    eng.clock._wall0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai
+    assert await eng.tick(cid) == 0
+    assert eng.campaign_stats(cid)["blocked"] >= 1
+    await eng.writer.flush(5)
+    async with sessions() as s:
+        leads = (
+            (await s.execute(select(Lead).where(Lead.next_call_at.is_not(None)))).scalars().all()
+        )
+    assert leads and all(lead.status == "new" for lead in leads)
+    # next morning 09:00 Shanghai
+    assert all(lead.next_call_at.astimezone(UTC).hour == 1 for lead in leads)

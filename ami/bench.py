@@ -25,9 +25,7 @@ from ami.parser import AmiParser
 from ami.recordings import received_ami_lines, recording_files, wire_bytes
 
 DONE_EVENT = b"Event: BenchComplete\r\n\r\n"
-_DEFAULT_TRANSCRIPTS = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "asterisk-transcripts"
-)
+_DEFAULT_TRANSCRIPTS = Path(__file__).resolve().parents[1] / "tests" / "asterisk-transcripts"
 
 
 def recorded_traffic(directory: Path) -> bytes:

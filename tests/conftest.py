@@ -21,13 +21,12 @@ MQTT_HOST = os.environ.get("DIALER_TEST_MQTT_HOST", "127.0.0.1")
 MQTT_PORT = int(os.environ.get("DIALER_TEST_MQTT_PORT", "1883"))
 REQUIRE_SERVICES = os.environ.get("DIALER_REQUIRE_SERVICES") == "1"
 
-# Asterisk transcripts recorded from a real server live beside the repository.
+# Asterisk transcripts recorded from a real server, kept with the tests (the copy is checked
+# against the shared originals when those are beside the repository).
 TRANSCRIPTS_DIR = Path(
-    os.environ.get(
-        "DIALER_TRANSCRIPTS_DIR",
-        Path(__file__).resolve().parents[1].parent / "shared" / "asterisk-transcripts",
-    )
+    os.environ.get("DIALER_TRANSCRIPTS_DIR", Path(__file__).parent / "asterisk-transcripts")
 )
+SHARED_TRANSCRIPTS_DIR = Path(__file__).resolve().parents[2] / "shared" / "asterisk-transcripts"
 
 
 def _reachable(host: str, port: int) -> bool:

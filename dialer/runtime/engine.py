@@ -840,11 +840,19 @@ class DialerEngine:
         """After a (re)connect: compare what we think is live with what Asterisk has.
         Nothing is re-dialled; attempts whose channel is gone end in a terminal state."""
         port = self.pbx[server]
+        # Judge only what existed before asking: a call or agent leg started while the
+        # listing is on its way is not in it yet, and is not gone.
+        attempts = [a for a in self.calls if a.server == server]
+        agents = [
+            a
+            for a in self.board
+            if a.server == server and a.state not in (AgentState.OFFLINE, AgentState.CONNECTING)
+        ]
         channels = await port.core_show_channels()
         present = {c.uniqueid for c in channels} | {c.linkedid for c in channels}
         counts = {"kept": 0, "ended": 0, "agents_gone": 0}
-        for attempt in self.calls:
-            if attempt.server != server:
+        for attempt in attempts:
+            if attempt.state in TERMINAL:
                 continue
             if attempt.id in present:
                 counts["kept"] += 1
@@ -861,9 +869,9 @@ class DialerEngine:
                 self._finish(attempt, AttemptState.DROPPED, detail="reconciled: channel gone")
             else:
                 self._finish(attempt, AttemptState.LOST, detail="reconciled: channel gone")
-        for agent in list(self.board):
+        for agent in agents:
             gone = agent.leg_uniqueid and agent.leg_uniqueid not in present
-            if agent.server == server and gone and agent.state is not AgentState.OFFLINE:
+            if gone and agent.state is not AgentState.OFFLINE:
                 counts["agents_gone"] += 1
                 self._agent_offline(agent)
         log.info("reconciled %s: %s", server, counts)

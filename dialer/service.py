@@ -23,6 +23,7 @@ from agi.server import AgiServer
 from ami.client import AmiClient
 from ami.health import ConnectionState
 from dialer.db.engine import create_engine, make_session_factory
+from dialer.runtime import store
 from dialer.runtime.agent_state import AgentSession, AgentState
 from dialer.runtime.agi_router import EngineRouter
 from dialer.runtime.ami_port import AmiPbx
@@ -207,6 +208,10 @@ class DialerService:
         owned = await self.leases.renew(wanted)
         for cid in owned - before:
             await self.engine.reload_campaign(cid)  # settings may have changed meanwhile
+            async with self.sessions() as session, session.begin():
+                released = await store.release_stale_claims(session, cid, self.engine.owner)
+            if released:
+                log.warning("campaign %s: released %d leads of a gone process", cid, released)
         return owned
 
     async def _lease_loop(self) -> None:

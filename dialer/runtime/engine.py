@@ -35,6 +35,7 @@ from dialer.db.models import Agent, Campaign, Disposition
 from dialer.runtime import store
 from dialer.runtime.agent_state import AgentBoard, AgentSession, AgentState
 from dialer.runtime.attempt_state import (
+    HANGUP_CAUSE_STATE,
     TERMINAL,
     AttemptState,
     can_move,
@@ -221,7 +222,11 @@ class DialerEngine:
     async def _dial(self, run: CampaignRun, server: str, lead: store.ClaimedLead) -> bool:
         config = run.config
         at = self.clock.now()
-        decision = await self.gate.check_lead(config, lead, at)
+        try:
+            decision = await self.gate.check_lead(config, lead, at)
+        except Exception:
+            run.hopper.appendleft(lead)  # kept for the next tick, not forgotten
+            raise
         if not decision.allowed:
             run.stats.blocked += 1
             for reason in decision.reasons:
@@ -292,7 +297,8 @@ class DialerEngine:
             )
         except (PbxNotConnected, PbxRefused) as exc:
             log.warning("originate %s not placed: %s", attempt_id, exc)
-            self._finish(attempt, AttemptState.FAILED, detail=str(exc))
+            sent = "refused" if isinstance(exc, PbxRefused) else "not sent"
+            self._finish(attempt, AttemptState.FAILED, detail=f"originate {sent}: {exc}")
             return False
         except PbxOutcomeUnknown as exc:
             # Never re-sent: the reconciliation after reconnect decides what happened.
@@ -403,7 +409,12 @@ class DialerEngine:
                 self._cancel_waiter(attempt)
                 self._observe_outcome(attempt, "human")
                 self._finish(attempt, AttemptState.DROPPED)
-            # RINGING/ORIGINATING: the OriginateResponse that always follows decides
+            elif attempt.response_lost and attempt.state is AttemptState.RINGING:
+                state = HANGUP_CAUSE_STATE.get(attempt.hangup_cause or 0, AttemptState.LOST)
+                self._finish(
+                    attempt, state, detail=f"ended after reconnect, cause {attempt.hangup_cause}"
+                )
+            # otherwise RINGING/ORIGINATING: the OriginateResponse that follows decides
             return
         agent = self._agent_by_leg(uniqueid)
         if agent is not None:
@@ -858,6 +869,8 @@ class DialerEngine:
                 counts["kept"] += 1
                 if attempt.state is AttemptState.ORIGINATING:
                     attempt.move(AttemptState.RINGING)
+                if attempt.state is AttemptState.RINGING:
+                    attempt.response_lost = True
                 continue
             counts["ended"] += 1
             if attempt.state is AttemptState.CONNECTED:
@@ -882,6 +895,7 @@ class DialerEngine:
         reconciled against each server's channels once it connects."""
         async with self.sessions() as session:
             rows = await store.open_attempts(session, list(self.pbx))
+            counts = await store.lead_attempt_counts(session, [r.lead_id for r in rows])
         now = self.clock.monotonic()
         for row in rows:
             if row.id in self.calls:
@@ -893,11 +907,12 @@ class DialerEngine:
                 number=row.number_dialed,
                 server=row.asterisk_server,
                 caller_id=row.caller_id,
-                lead_attempts=1,
+                lead_attempts=counts.get(row.lead_id, 1) if row.lead_id is not None else 1,
                 lead_status=LeadStatus.RETRY,
                 created=now,
                 state=AttemptState.RINGING,
                 originated=now,
+                response_lost=True,
             )
             if row.connect_at is not None:
                 attempt.state = AttemptState.WRAPUP  # no agent session survives a restart

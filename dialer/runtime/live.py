@@ -34,6 +34,9 @@ class LiveAttempt:
     originate_reason: int | None = None
     hangup_cause: int | None = None
     outcome_observed: bool = False  # the pacer has been told how the dial went
+    # Its OriginateResponse went to an AMI session that is gone (reconnect, restart): the
+    # channel's Hangup decides how the dial ended.
+    response_lost: bool = False
 
     def move(self, new: AttemptState) -> None:
         check_move(self.id, self.state, new)

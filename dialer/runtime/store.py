@@ -279,3 +279,30 @@ async def open_attempts(session: AsyncSession, servers: list[str]) -> list[CallA
         )
     )
     return list(rows.scalars())
+
+
+async def lead_attempt_counts(session: AsyncSession, lead_ids: list[int | None]) -> dict[int, int]:
+    ids = [i for i in lead_ids if i is not None]
+    if not ids:
+        return {}
+    rows = await session.execute(select(Lead.id, Lead.attempt_count).where(Lead.id.in_(ids)))
+    return {lead_id: count for lead_id, count in rows.all()}
+
+
+async def release_stale_claims(session: AsyncSession, campaign_id: int, owner: str) -> int:
+    """Leads another process claimed for this campaign and never dialled: when we take the
+    campaign's lease that process is gone, so its hopper goes back to the list."""
+    result = await session.execute(
+        update(Lead)
+        .where(
+            Lead.campaign_id == campaign_id,
+            Lead.status == LeadStatus.IN_HOPPER,
+            or_(Lead.claimed_by.is_(None), Lead.claimed_by != owner),
+        )
+        .values(
+            status=case((Lead.attempt_count == 0, LeadStatus.NEW), else_=LeadStatus.RETRY),
+            claimed_by=None,
+            claimed_at=None,
+        )
+    )
+    return int(result.rowcount or 0)

@@ -13,6 +13,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("leads", "export"): ("dialer.leads.commands:export_main", "export leads or attempts"),
     ("campaign", "create"): ("dialer.leads.commands:campaign_create_main", "create a campaign"),
     ("campaign", "summary"): ("dialer.leads.commands:campaign_summary_main", "campaign summary"),
+    ("users", "create"): ("dialer.services.user_commands:create_main", "create an API user"),
     ("demo",): ("dialer.demo:main", "run the demo: SQLite, simulated PBX, sample campaign"),
     ("run",): ("dialer.service:main", "run the dialer service against configured Asterisks"),
     ("pbxsim",): ("pbxsim.__main__:main", "run the simulated Asterisk standalone"),

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import logging
 import multiprocessing
+import sys
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -220,3 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             "(less sensitive than wall time to other load on the machine)"
         )
     return 0 if stats.failures == 0 and len(server_side) == args.sessions else 1
+
+
+if __name__ == "__main__":  # `python -m agi.bench`, like `dialer bench agi`
+    sys.exit(main())

@@ -60,8 +60,16 @@ def _serve(listener: socket.socket, payload: bytes, repeat: int) -> None:
             connection.sendall(block if count == 16 else payload * count)
             sent += count
         connection.sendall(DONE_EVENT)
-        while connection.recv(65536):  # until the client logs off / closes
-            pass
+        # Answer the Logoff like Asterisk does, or the client waits for it before closing.
+        actions = AmiParser()
+        while data := connection.recv(65536):
+            for action in actions.feed(data):
+                if action.name.lower() == "logoff":
+                    connection.sendall(
+                        f"Response: Goodbye\r\nActionID: {action.action_id}\r\n"
+                        "Message: Thanks for all the fish.\r\n\r\n".encode()
+                    )
+                    return
 
 
 async def _measure_client(port: int, expected_events: int) -> dict[str, float]:

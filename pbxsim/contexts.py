@@ -1,6 +1,7 @@
 """The simulated dialplan, in extensions.conf syntax: the dialer's contexts as shipped in
-`asterisk-conf/extensions_dialer.conf` (the dialplan contract) and the lab contexts the
-recordings were made with.
+`asterisk-conf/extensions_dialer.conf` (the dialplan contract; a test keeps this copy identical
+to it, comments aside) and the lab contexts the recordings were made with. The globals that
+file asks admins to set (`DIALER_AGI`, `DIALER_FALLBACK_MESSAGE`) come from `PbxSimConfig`.
 
 `SIM_*` variables are the simulator's own (set silently from the callee's behaviour); where
 the lab dialplan says `${RAND(...)}` this one reads the drawn duration instead, so the
@@ -77,6 +78,13 @@ exten => _*55,1,Answer()
  same => n,GotoIf($["${DIALER_AGENT}" != ""]?dialer-agent,${DIALER_AGENT},1)
  same => n,Playback(${IF($["${DIALER_MESSAGE}" != ""]?${DIALER_MESSAGE}:agent-incorrect)})
  same => n,Hangup()
+
+[dialer-phones]
+include => dialer-agent-login
+
+[dialer-trunk-inbound]
+exten => _X.,1,Hangup(21)
+exten => _+X.,1,Hangup(21)
 
 [lab-answered]
 exten => s,1,NoOp(answered leg)

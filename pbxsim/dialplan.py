@@ -1,6 +1,7 @@
 """A small extensions.conf interpreter: contexts, pattern extensions, priorities and labels,
-`${VAR}` / `${VAR:offset:length}` expansion and `$[a = b]` expressions; enough for the
-dialplans in `contexts.py`. Each step emits Newexten like Asterisk before running its app."""
+`${VAR}` / `${VAR:offset:length}` expansion, `$[a = b]` expressions and `include =>`; enough
+for the dialplans in `contexts.py`. Each step emits Newexten like Asterisk before running its
+app."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ Jump = tuple[str, str, str]
 App = Callable[["PbxSim", Channel, str], Awaitable[Jump | None]]
 
 _LINE = re.compile(r"^\s*(exten|same)\s*=>\s*(.*)$")
+_INCLUDE = re.compile(r"^\s*include\s*=>\s*(\S+)\s*$")
 _STEP = re.compile(
     r"^(?P<prio>[^,(]+)(?:\((?P<label>[^)]*)\))?,(?P<app>[A-Za-z0-9_]+)(?:\((?P<data>.*)\))?$"
 )
@@ -78,17 +80,26 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
 class Dialplan:
     def __init__(self, text: str) -> None:
         self.contexts: dict[str, list[Extension]] = {}
+        # `include => other`: searched after the context's own extensions, as Asterisk does
+        self.includes: dict[str, list[str]] = {}
         self._parse(text)
 
     def _parse(self, text: str) -> None:
         context: list[Extension] | None = None
+        name = ""
         current: Extension | None = None
         for raw in text.splitlines():
             line = raw.split(";", 1)[0].rstrip()
             if not line.strip():
                 continue
             if line.startswith("["):
-                context = self.contexts.setdefault(line.strip()[1:-1], [])
+                name = line.strip()[1:-1]
+                context = self.contexts.setdefault(name, [])
+                current = None
+                continue
+            included = _INCLUDE.match(line)
+            if included and context is not None:
+                self.includes.setdefault(name, []).append(included[1])
                 continue
             m = _LINE.match(line)
             if not m or context is None:
@@ -107,10 +118,18 @@ class Dialplan:
             number = len(current.steps) + 1 if prio == "n" else int(prio)
             current.steps.append(Step(number, sm["label"] or "", sm["app"], sm["data"] or ""))
 
-    def find(self, context: str, exten: str) -> Extension | None:
+    def find(
+        self, context: str, exten: str, _seen: frozenset[str] = frozenset()
+    ) -> Extension | None:
+        """The extension `exten` runs in `context`: its own first, then its includes. The
+        channel stays in `context` (Asterisk reports the including context in events)."""
         for ext in self.contexts.get(context, []):
             if ext.matcher.match(exten):
                 return ext
+        seen = _seen | {context}
+        for other in self.includes.get(context, []):
+            if other not in seen and (found := self.find(other, exten, seen)) is not None:
+                return found
         return None
 
     def exists(self, context: str, exten: str) -> bool:

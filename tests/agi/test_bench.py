@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from agi.bench import main
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("mode", [[], ["--same-process"]])
@@ -20,3 +27,18 @@ def test_bench_prints_the_latency_table(
 def test_bench_paced_arrivals(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--sessions", "10", "--rate", "500", "--same-process"]) == 0
     assert "500 new/s" in capsys.readouterr().out
+
+
+def test_runs_as_a_module() -> None:
+    """`python -m agi.bench` is the documented entry point beside `dialer bench agi`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "agi.bench", "--sessions", "20", "--same-process"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"server: env end -> DIALER_ACTION set\s*│\s*[\d.]+\s*│\s*[\d.]+", done.stdout)
+    assert "failures 0" in done.stdout

@@ -25,6 +25,10 @@ async def _still_serves(server: AgiServer, environment: list[str]) -> None:
     assert channel.variables["DIALER_ACTION"] == "bridge"
 
 
+def _no_errors_logged(caplog: pytest.LogCaptureFixture) -> None:
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
 def _dialer_variables(channel: FakeChannel) -> dict[str, str]:
     return {k: v for k, v in channel.variables.items() if k.startswith("DIALER_")}
 
@@ -144,7 +148,8 @@ async def test_socket_closed_by_asterisk_mid_session(
         )
         await wait_idle(server)
     assert result.commands == ["GET VARIABLE AMDSTATUS"]
-    assert "socket closed" in caplog.text
+    assert "ended: channel hung up: socket closed" in caplog.text
+    _no_errors_logged(caplog)  # a clean end (Asterisk hung up), not a crash
     await _still_serves(server, recorded_environment)
 
 
@@ -159,7 +164,8 @@ async def test_socket_closed_in_the_middle_of_a_reply_line(
         writer.write(b"200 resu")
         writer.close()
         await wait_idle(server)
-    assert "socket closed" in caplog.text
+    assert "ended: channel hung up: socket closed" in caplog.text
+    _no_errors_logged(caplog)
     await _still_serves(server, recorded_environment)
 
 

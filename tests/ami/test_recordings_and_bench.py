@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,19 @@ def test_bench_runs_end_to_end_and_prints_its_table(
 
 def test_bench_without_recordings_says_so(tmp_path: Path) -> None:
     assert bench.main(["--transcripts", str(tmp_path)]) == 2
+
+
+def test_bench_runs_as_a_module(transcripts_dir: Path) -> None:
+    """`python -m ami.bench` is the documented entry point beside `dialer bench ami`."""
+    command = ["-m", "ami.bench", "--transcripts", str(transcripts_dir), "--repeat", "1"]
+    done = subprocess.run(
+        [sys.executable, *command, "--goal", "0"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"events dispatched\s+507\n", done.stdout)
+    assert re.search(r"events/s per CPU-second\s+[\d,]+\n", done.stdout)

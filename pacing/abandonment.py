@@ -6,11 +6,16 @@ Two loops share the work:
   the margin; its gain shrinks as the expected number of abandons grows, so a big team is
   not shaken by each one and a small team reacts to every one;
 - a budget guard over the regulatory window: the abandons still allowed are
-  target × max(live answers, credit) − abandons (the credit lets a fresh window start
-  predictive); as that budget runs low the threshold is scaled down, and once it falls
-  under a reserve (abandons that calls already ringing may still cause) the campaign
-  falls back to progressive dialling (which cannot abandon) until new live answers earn
-  budget back.
+  target × max(live answers, credit) − abandons. The credit lets a fresh window start
+  predictive, but never beyond the answers the team can earn back within an hour or so.
+  The spare budget is what is left after two reserves: the abandons the calls already in
+  flight are expected to cause, and one whole abandon so the next one still fits. As the
+  spare runs low the threshold is scaled down; once it is gone the campaign falls back to
+  progressive dialling (which cannot abandon) until new live answers earn budget back.
+
+The guard is what keeps every window under the target, small teams included; the tracking
+margin keeps the guard from having to step in, since squeezing the threshold costs more
+occupancy than the last few tenths of a percent of abandonment buy.
 
 The window's counts come from the runtime (`set_window`, e.g. the calendar day in the UK
 or the rolling 30 days in the US, read from the database); until then the controller keeps
@@ -89,23 +94,41 @@ class AbandonmentController:
         self._since_abandons = 0
 
     # --- what the policy asks ---------------------------------------------------------------
-    def budget(self, now: float) -> AbandonBudget:
-        """Counts of the regulatory window and the abandons still allowed in it."""
+    def budget(self, now: float, credit_cap: float | None = None) -> AbandonBudget:
+        """Counts of the regulatory window and the abandons still allowed in it.
+
+        `credit_cap` bounds the credited answers (the pacer passes what the team can take
+        in `abandon_credit_hours`), so a small team is not lent budget it cannot repay.
+        """
         if self._injected is not None:
             live = self._injected[0] + self._since_live
             abandons = self._injected[1] + self._since_abandons
         else:
             self._expire(now)
             live, abandons = self._own_live, self._own_abandons
-        credited = max(float(live), self._config.abandon_budget_credit_answers)
+        credit = self._config.abandon_budget_credit_answers
+        if credit_cap is not None:
+            credit = min(credit, max(credit_cap, 0.0))
+        credited = max(float(live), credit)
         allowed = self._config.target_abandon_rate * credited
         return AbandonBudget(float(live), float(abandons), allowed - abandons)
 
-    def call_risk(self, budget: AbandonBudget, now: float) -> float:
-        """Marginal abandonment risk one more call may carry; 0 means dial progressively."""
-        # The next abandons must still fit in the budget: calls already ringing can abandon
-        # after the switch, so below the reserve only progressive dialling is safe.
-        spare = budget.abandons_left - self._config.abandon_reserve
+    def call_risk(
+        self,
+        budget: AbandonBudget,
+        now: float,
+        live_in_flight: float = 0.0,
+        unserved: int = 0,
+    ) -> float:
+        """Marginal abandonment risk one more call may carry; 0 means dial progressively.
+
+        Calls already launched can abandon after a switch to progressive, so their expected
+        abandons are paid for first: `live_in_flight` expected live answers among them, each
+        abandoned at about the aimed rate (what the tracking loop delivers), plus `unserved`
+        live calls waiting with no ready agent, each counted as lost.
+        """
+        in_flight = self._aimed * max(live_in_flight, 0.0) + max(unserved, 0)
+        spare = budget.abandons_left - self._config.abandon_reserve - in_flight
         if spare <= 0.0:
             return 0.0
         risk = self._tracking_risk(now)

@@ -24,7 +24,10 @@ class PacerConfig:
     ratio: float = 1.5
 
     # --- abandonment controller -------------------------------------------------------
-    # The controller aims at target minus this margin, so noise stays under the target.
+    # The controller aims at target minus this margin, so noise stays under the target and
+    # the budget guard below rarely has to step in: occupancy barely rises with abandonment
+    # near the target, but falls fast whenever the guard squeezes the risk threshold, so a
+    # narrower margin spends more abandons for less occupancy.
     abandon_margin: float = 0.008
     # Length of the pacer's own rolling window, used until the runtime injects the
     # regulatory window's counts with `Pacer.set_abandon_window`.
@@ -32,12 +35,17 @@ class PacerConfig:
     # Live answers credited to an empty window, so a fresh window does not start in
     # progressive; the credit is spent before any measured budget.
     abandon_budget_credit_answers: float = 70.0
-    # Abandons kept in reserve for calls already in flight: with less budget than this left,
-    # the campaign dials progressively.
-    abandon_reserve: float = 2.0
-    # Spare budget (abandons beyond the reserve) below which the controller turns
+    # The credit never exceeds the live answers the logged-in team is expected to take in
+    # this many hours: a one- or two-agent team cannot earn 70 answers back in a shift, so
+    # an abandon spent on credit would leave its window over the target.
+    abandon_credit_hours: float = 1.0
+    # Abandons kept in reserve on top of those the calls in flight are still expected to
+    # cause: one whole abandon, so the next one still fits in the budget. With less spare
+    # budget the campaign dials progressively.
+    abandon_reserve: float = 1.0
+    # Spare budget (abandons beyond the reserves) below which the controller turns
     # progressively careful.
-    abandon_budget_soft_limit: float = 1.0
+    abandon_budget_soft_limit: float = 2.5
     # Per-abandon gain of the feedback loop on the risk threshold (log scale).
     abandon_feedback_gain: float = 0.15
     # Bounds of the marginal abandonment risk the predictive policy accepts for one call.
@@ -60,9 +68,10 @@ class PacerConfig:
     # Dial progressively until this many call outcomes were observed and the first calls had
     # this long to resolve: the priors are only a guess, early outcomes are the quick ones
     # (busy, failed), and a wrong answer-rate guess times a team of ready agents is a burst
-    # of abandons.
+    # of abandons. By 15 s most people who will answer have answered, and the calls still
+    # ringing are mostly no-answers, which bias the estimate towards caution, not risk.
     warmup_outcomes: int = 30
-    warmup_seconds: float = 30.0
+    warmup_seconds: float = 15.0
     # Mean time answering-machine detection takes to call a person a person (0 without AMD).
     amd_seconds: float = 2.5
     # A live call waits this long for an agent before it is abandoned (safe-harbor message).
@@ -87,6 +96,10 @@ class PacerConfig:
             raise ValueError("ratio must be >= 0")
         if self.abandon_reserve < 0.0:
             raise ValueError("abandon_reserve must be >= 0")
+        if self.abandon_budget_credit_answers < 0.0 or self.abandon_credit_hours <= 0.0:
+            raise ValueError("abandon credit must be >= 0 and abandon_credit_hours > 0")
+        if self.abandon_budget_soft_limit <= 0.0:
+            raise ValueError("abandon_budget_soft_limit must be > 0")
         if self.abandon_window_seconds <= 0.0:
             raise ValueError("abandon_window_seconds must be > 0")
         if not 0.0 < self.min_call_risk <= self.max_call_risk < 1.0:

@@ -89,6 +89,11 @@ class Pacer:
         self._last_risk = 0.0
         self._last_lines = 0.0
         self._last_now = 0.0
+        self._credit_cap: float | None = None
+        self._cycle_versions = (-1, -1)
+        self._cycle_seconds = 1.0
+        self._shares_version = -1
+        self._shares = (0.0, 1.0)
 
     # --- observations (contract) -------------------------------------------------------------
     def observe_outcome(self, outcome: str, ring_seconds: float, now: float) -> None:
@@ -130,7 +135,7 @@ class Pacer:
 
     def stats(self) -> PacerStats:
         """Estimates and the state of the last decision, for dashboards."""
-        budget = self._controller.budget(self._last_now)
+        budget = self._controller.budget(self._last_now, self._credit_cap)
         return PacerStats(
             mode=self.config.mode,
             mode_used=self._last_mode,
@@ -166,8 +171,14 @@ class Pacer:
             talking = min(len(snapshot.talking_elapsed), busy_room)
             calls = ratio_calls(self.config.ratio, ready, talking, in_flight)
         else:
-            budget = self._controller.budget(now)
-            risk = self._controller.call_risk(budget, now)
+            self._credit_cap = self._team_answers(logged_in)
+            budget = self._controller.budget(now, self._credit_cap)
+            live_rate, person_share = self._live_shares()
+            live_in_flight = (
+                len(snapshot.ringing_elapsed) * live_rate + snapshot.in_amd * person_share
+            )
+            unserved = max(0, snapshot.waiting_for_agent - ready)
+            risk = self._controller.call_risk(budget, now, live_in_flight, unserved)
             calls = progressive_calls(ready, in_flight)
             if self._warming_up(now):
                 mode = "progressive-warmup"
@@ -180,6 +191,27 @@ class Pacer:
         calls = min(calls, allowed)
         self._limiter.charge(calls)
         return self._finish(mode, calls, in_flight, logged_in, risk)
+
+    def _team_answers(self, logged_in: int) -> float:
+        """Live answers the team can take in `abandon_credit_hours`: one per talk + wrap-up.
+
+        The mean cycle is cached per estimator version: this runs on every tick.
+        """
+        versions = (self._talk.version, self._wrap.version)
+        if versions != self._cycle_versions:
+            self._cycle_seconds = max(self._talk.mean_seconds + self._wrap.mean_seconds, 1.0)
+            self._cycle_versions = versions
+        return logged_in * 3600.0 * self.config.abandon_credit_hours / self._cycle_seconds
+
+    def _live_shares(self) -> tuple[float, float]:
+        """(live-answer rate, person share of answers), cached per outcome-estimator version."""
+        if self._shares_version != self._outcomes.version:
+            self._shares = (
+                self._outcomes.live_answer_rate,
+                self._outcomes.person_share_of_answers,
+            )
+            self._shares_version = self._outcomes.version
+        return self._shares
 
     def _warming_up(self, now: float) -> bool:
         if self._outcomes_seen < self.config.warmup_outcomes:

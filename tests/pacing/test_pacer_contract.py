@@ -223,6 +223,8 @@ def test_stats_reports_estimates() -> None:
         {"min_call_risk": 0.5, "max_call_risk": 0.1},
         {"abandon_reserve": -1.0},
         {"warmup_seconds": -1.0},
+        {"abandon_credit_hours": 0.0},
+        {"abandon_budget_soft_limit": 0.0},
     ],
 )
 def test_invalid_configuration_is_rejected(fields: dict[str, object]) -> None:
@@ -238,7 +240,37 @@ def test_a_cold_pacer_dials_progressively_until_its_first_calls_resolve() -> Non
     for i in range(40):
         pacer.observe_outcome("busy" if i % 2 else "no_answer", 3.0, 10.0)
     ringing = Snapshot(now=10.0, agents_logged_in=20, agents_ready=20, ringing_elapsed=[10.0] * 5)
-    assert pacer.calls_to_place(ringing) == 15  # still warming up: 30 s since the first dial
+    assert pacer.calls_to_place(ringing) == 15  # still warming up: 15 s since the first dial
     assert pacer.stats().mode_used == "progressive-warmup"
     pacer.calls_to_place(replace(ringing, now=31.0))
     assert pacer.stats().mode_used == "predictive"
+
+
+def test_a_small_team_gets_no_credit_it_cannot_earn_back() -> None:
+    # A fresh window is credited 70 live answers, but one agent takes ~18 an hour: lending it
+    # 2.1 abandons would leave a short shift over the target after a single abandon.
+    solo = Pacer(WARM)
+    team = Pacer(WARM)
+    for pacer in (solo, team):
+        for i in range(200):
+            pacer.observe_outcome("no_answer" if i % 3 else "busy", 20.0, float(i))
+    solo.calls_to_place(Snapshot(now=300.0, agents_logged_in=1, agents_ready=1))
+    team.calls_to_place(_busy_snapshot(300.0, agents=50, ready=3))
+    assert solo.stats().mode_used == "progressive-fallback"
+    assert solo.stats().abandons_left == pytest.approx(0.03 * 3_600.0 / 200.0)
+    assert team.stats().mode_used == "predictive"
+    assert team.stats().abandons_left == pytest.approx(0.03 * 70.0)
+
+
+def test_calls_in_flight_are_paid_for_before_new_risk() -> None:
+    pacer = Pacer(WARM)
+    _feed(pacer, 6, 600.0)
+    pacer.set_abandon_window(live_answers=1_000, abandons=27)  # 3 abandons left
+    calm = _busy_snapshot(600.0, agents=50, ready=3)
+    assert pacer.calls_to_place(calm) > 3
+    assert pacer.stats().mode_used == "predictive"
+    # Three live calls wait with no ready agent: they will likely abandon, which spends what
+    # is left beyond the one-abandon reserve, so new calls may no longer carry risk.
+    stuck = replace(calm, now=601.0, agents_ready=0, waiting_for_agent=3)
+    assert pacer.calls_to_place(stuck) == 0
+    assert pacer.stats().mode_used == "progressive-fallback"

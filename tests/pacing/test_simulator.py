@@ -41,6 +41,35 @@ def test_small_teams_stay_under_the_target(agents: int) -> None:
     assert result.live_answers > 20
 
 
+def test_a_three_agent_team_stays_under_the_target_in_every_seeded_run() -> None:
+    scenario = replace(SHORT, agents=3, hours=2.0)
+    for seed in range(3):
+        result = simulate(scenario, Pacer(PacerConfig(target_abandon_rate=0.03)), seed=seed)
+        assert result.abandon_rate <= 0.03
+        assert result.live_answers > 50
+
+
+# The budget settings used before: a flat reserve of two abandons (here on top of the
+# in-flight reserve), a one-abandon soft limit, the full credit for any team, 30 s warm-up.
+PREVIOUS = PacerConfig(
+    abandon_reserve=2.0,
+    abandon_budget_soft_limit=1.0,
+    abandon_credit_hours=1e6,
+    warmup_seconds=30.0,
+)
+
+
+def test_budget_handling_beats_the_previous_settings() -> None:
+    # A small team on a thin list, where the budget is tight: the previous settings spent
+    # their first minutes nearly progressive and fell back to progressive more often.
+    scenario = replace(SHORT, agents=10, live_answer_rate=0.1, hours=1.0)
+    ours = [simulate(scenario, Pacer(PacerConfig()), seed=seed) for seed in range(4)]
+    previous = [simulate(scenario, Pacer(PREVIOUS), seed=seed) for seed in range(4)]
+    assert all(r.abandon_rate <= 0.03 for r in ours)
+    gain = sum(r.occupancy for r in ours) / 4 - sum(r.occupancy for r in previous) / 4
+    assert gain > 0.015
+
+
 def test_metrics_are_consistent() -> None:
     result = simulate(SHORT, Pacer(PacerConfig(mode="progressive")), seed=2)
     assert 0.0 < result.occupancy < SHORT.occupancy_bound

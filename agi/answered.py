@@ -84,6 +84,9 @@ class AnsweredHandler:
         await session.set_variable("DIALER_ACTION", decision.action.value)
         elapsed = asyncio.get_running_loop().time() - session.received_at
         self._latencies.observe(ROUTE, elapsed)
+        if decision.record_file is not None:
+            # b: record only while bridged, so the file is the conversation itself
+            await session.exec_app("MixMonitor", f"{decision.record_file},b")
         log.info(
             "attempt %s: %s%s in %.1f ms (AMD %s)",
             attempt_id,

@@ -63,8 +63,13 @@ class AnsweredDecision:
     agent_ext: str | None = None
     bridge: str | None = None
     message: str | None = None
+    record_file: str | None = None  # MixMonitor this file from the bridge on
 
     def __post_init__(self) -> None:
+        if self.record_file is not None and (
+            not _SOUND.fullmatch(self.record_file) or ".." in self.record_file
+        ):
+            raise ValueError(f"not a recording file name: {self.record_file!r}")
         needs_message = self.action in (AnsweredAction.SAFEHARBOR, AnsweredAction.VOICEMAIL)
         if self.action is AnsweredAction.BRIDGE and not _SAFE_TOKEN.fullmatch(self.bridge or ""):
             raise ValueError(f"bridge decision needs a valid bridge name: {self.bridge!r}")
@@ -74,10 +79,13 @@ class AnsweredDecision:
             raise ValueError(f"not a valid agent extension: {self.agent_ext!r}")
 
     @classmethod
-    def bridge_to(cls, agent_ext: str, bridge: str | None = None) -> AnsweredDecision:
-        """Join the agent's nailed-up bridge (`agent-{ext}` unless named otherwise)."""
+    def bridge_to(
+        cls, agent_ext: str, bridge: str | None = None, record_file: str | None = None
+    ) -> AnsweredDecision:
+        """Join the agent's nailed-up bridge (`agent-{ext}` unless named otherwise),
+        recorded to `record_file` when the campaign records."""
         name = bridge or f"agent-{agent_ext}"
-        return cls(AnsweredAction.BRIDGE, agent_ext=agent_ext, bridge=name)
+        return cls(AnsweredAction.BRIDGE, agent_ext=agent_ext, bridge=name, record_file=record_file)
 
     @classmethod
     def safe_harbor(cls, message: str) -> AnsweredDecision:

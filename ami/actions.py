@@ -261,6 +261,15 @@ def is_channel_regex(channel: str) -> bool:
     return len(channel) >= 2 and channel.startswith("/") and channel.endswith("/")
 
 
+def mix_monitor(
+    channel: str, file: str, *, options: str = "b", action_id: str | None = None
+) -> AmiAction:
+    """Start recording a channel (`options` b: only while bridged), for on-demand recording."""
+    return action(
+        "MixMonitor", {"Channel": channel, "File": file, "Options": options}, action_id=action_id
+    )
+
+
 def redirect(
     channel: str,
     *,

@@ -208,3 +208,68 @@ async def submit_disposition(
         pause_after=body.pause_after,
     )
     return Response(status_code=204)
+
+
+class ManualDial(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(min_length=3, max_length=32, examples=["13800138000"])
+    campaign_id: DbId | None = None  # default: the agent's manual-dial campaign
+
+
+@router.post("/{agent_id}/session/preview")
+async def preview_next(ctx: Ctx, who: AnyUser, agent_id: DbId) -> dict[str, Any]:
+    """Preview mode: hold the next lead for the agent (paused "preview") to dial or skip."""
+    ensure_own_agent(who, agent_id)
+    held = await ctx.require_runtime().preview_next(agent_id)
+    if held is None:
+        return {"lead": None}
+    async with ctx.session_factory() as session:
+        campaign = await session.get(Campaign, held.campaign_id)
+        lead = await session.get(Lead, held.lead_id)
+    if lead is None:
+        raise NotFound(f"lead {held.lead_id} is gone")
+    phone = lead.phone_e164
+    if who.role == Role.AGENT:
+        phone = mask_number(phone, visible_digits(campaign))
+    return {
+        "campaign_id": held.campaign_id,
+        "lead": {
+            "id": lead.id,
+            "name": lead.name,
+            "phone": phone,
+            "custom_fields": lead.custom_fields,
+            "attempt_count": lead.attempt_count,
+            "last_disposition": lead.last_disposition,
+        },
+        "script": campaign.script_text if campaign else "",
+    }
+
+
+@router.post("/{agent_id}/session/preview/dial")
+async def preview_dial(ctx: Ctx, who: AnyUser, agent_id: DbId) -> dict[str, Any]:
+    ensure_own_agent(who, agent_id)
+    return {"call": asdict(await ctx.require_runtime().preview_dial(agent_id))}
+
+
+@router.post("/{agent_id}/session/preview/skip", status_code=204)
+async def preview_skip(ctx: Ctx, who: AnyUser, agent_id: DbId) -> Response:
+    ensure_own_agent(who, agent_id)
+    await ctx.require_runtime().preview_skip(agent_id)
+    return Response(status_code=204)
+
+
+@router.post("/{agent_id}/session/dial")
+async def manual_dial(ctx: Ctx, who: AnyUser, agent_id: DbId, body: ManualDial) -> dict[str, Any]:
+    """Manual mode: dial a typed number; the compliance gate decides as for any dial (409
+    with the rules when it refuses)."""
+    ensure_own_agent(who, agent_id)
+    call = await ctx.require_runtime().manual_dial(agent_id, body.number, body.campaign_id)
+    return {"call": asdict(call)}
+
+
+@router.post("/{agent_id}/session/record")
+async def start_recording(ctx: Ctx, who: AnyUser, agent_id: DbId) -> dict[str, str]:
+    """Start recording the agent's current call, where the campaign records on demand."""
+    ensure_own_agent(who, agent_id)
+    return {"recording_path": await ctx.require_runtime().start_recording(agent_id)}

@@ -29,13 +29,19 @@ from dialer.runtime.agi_router import EngineRouter
 from dialer.runtime.ami_port import AmiPbx
 from dialer.runtime.bus import EventBus
 from dialer.runtime.clock import Clock
-from dialer.runtime.control import AgentView, ComponentHealth, ControlError, CurrentCall
+from dialer.runtime.control import (
+    AgentView,
+    ComponentHealth,
+    ControlError,
+    CurrentCall,
+    PreviewLead,
+)
 from dialer.runtime.engine import DialerEngine
 from dialer.runtime.gate import ComplianceGate
 from dialer.runtime.leases import CampaignLeases
 from dialer.runtime.metrics import RuntimeMetrics
 from dialer.runtime.mqtt_bridge import MqttBridge
-from dialer.runtime.pbx import PbxPort
+from dialer.runtime.pbx import PbxNotConnected, PbxPort, PbxRefused
 from dialer.runtime.store_writer import StoreWriter
 from dialer.settings import Settings
 
@@ -410,6 +416,51 @@ class LiveControl:
             )
         except (LookupError, ValueError) as exc:
             raise ControlError(str(exc)) from exc
+
+    async def preview_next(self, agent_id: int) -> PreviewLead | None:
+        agent = self._session(agent_id)
+        try:
+            lead = await self.engine.preview_next(agent)
+        except LookupError as exc:
+            raise ControlError(str(exc)) from exc
+        return None if lead is None else PreviewLead(lead.id, lead.campaign_id)
+
+    async def preview_dial(self, agent_id: int) -> CurrentCall:
+        agent = self._session(agent_id)
+        try:
+            await self.engine.preview_dial(agent)
+        except (LookupError, ConnectionError) as exc:
+            raise ControlError(str(exc)) from exc
+        return self._call_of(agent_id)
+
+    async def preview_skip(self, agent_id: int) -> None:
+        try:
+            self.engine.preview_skip(self._session(agent_id))
+        except LookupError as exc:
+            raise ControlError(str(exc)) from exc
+
+    async def manual_dial(
+        self, agent_id: int, number: str, campaign_id: int | None = None
+    ) -> CurrentCall:
+        agent = self._session(agent_id)
+        try:
+            await self.engine.manual_dial(agent, number, campaign_id)
+        except (LookupError, ConnectionError, PermissionError, ValueError) as exc:
+            raise ControlError(str(exc)) from exc
+        return self._call_of(agent_id)
+
+    async def start_recording(self, agent_id: int) -> str:
+        agent = self._session(agent_id)
+        try:
+            return await self.engine.start_recording(agent)
+        except (LookupError, PermissionError, PbxNotConnected, PbxRefused) as exc:
+            raise ControlError(str(exc)) from exc
+
+    def _call_of(self, agent_id: int) -> CurrentCall:
+        call = self.current_call(agent_id)
+        if call is None:  # ended at once (e.g. the trunk refused it)
+            raise ControlError("the call ended before it could ring")
+        return call
 
     def health(self) -> list[ComponentHealth]:
         service = self.service

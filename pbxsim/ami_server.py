@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from pbxsim.amiwire import BANNER, Headers, Message, encode, parse_block
+from pbxsim.apps import app_mixmonitor
 from pbxsim.channel import STATE_DESC, Channel
 
 if TYPE_CHECKING:
@@ -403,6 +404,14 @@ class AmiSession:
             return
         self.respond(msg, "Success", ("Message", "Channel Hungup"))
         self.sim.hangup(ch, cause)
+
+    async def action_mixmonitor(self, msg: Message) -> None:
+        ch = self.sim.find(msg.get("Channel").strip())
+        if ch is None:
+            self.error(msg, "No such channel")
+            return
+        await app_mixmonitor(self.sim, ch, msg.get("File") or "")
+        self.respond(msg, "Success")
 
     def action_redirect(self, msg: Message) -> None:
         name = msg.get("Channel").strip()

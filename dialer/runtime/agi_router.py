@@ -48,7 +48,9 @@ class EngineRouter:
             self.engine.metrics.connect_latency.labels(attempt_campaign).observe(
                 self.engine.clock.real_seconds(self.engine.clock.monotonic() - started)
             )
-            return AnsweredDecision.bridge_to(detail.extension)
+            attempt = self.engine.calls.get(call.attempt_id)
+            record = attempt.recording_path if attempt is not None else None
+            return AnsweredDecision.bridge_to(detail.extension, record_file=record)
         if action == "safeharbor":
             return AnsweredDecision.safe_harbor(detail or DEFAULT_SAFE_HARBOR)
         if action == "voicemail" and detail:

@@ -78,6 +78,14 @@ class AmiPbx:
         except AmiActionError as exc:
             raise PbxRefused(str(exc)) from exc
 
+    async def record(self, channel: str, file: str) -> None:
+        try:
+            await self.client.send_action(actions.mix_monitor(channel, file))
+        except NotConnectedError as exc:
+            raise PbxNotConnected(str(exc)) from exc
+        except AmiActionError as exc:
+            raise PbxRefused(str(exc)) from exc
+
     async def core_show_channels(self) -> list[LiveChannel]:
         try:
             channels = await self.client.core_show_channels()

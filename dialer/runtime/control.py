@@ -42,6 +42,12 @@ class CurrentCall:
 
 
 @dataclass(frozen=True)
+class PreviewLead:
+    lead_id: int
+    campaign_id: int
+
+
+@dataclass(frozen=True)
 class ComponentHealth:
     name: str
     ok: bool
@@ -87,6 +93,25 @@ class RuntimeControl(Protocol):
         pause_after: str | None = None,
     ) -> None:
         """Close the agent's current attempt; raises ControlError if there is none."""
+        ...
+
+    # preview and manual dialing
+    async def preview_next(self, agent_id: int) -> PreviewLead | None:
+        """Hold the next callable lead of the agent's preview campaign for it to look at."""
+        ...
+
+    async def preview_dial(self, agent_id: int) -> CurrentCall: ...
+
+    async def preview_skip(self, agent_id: int) -> None: ...
+
+    async def manual_dial(
+        self, agent_id: int, number: str, campaign_id: int | None = None
+    ) -> CurrentCall:
+        """Dial a typed number for the agent; compliance applies as for any dial."""
+        ...
+
+    async def start_recording(self, agent_id: int) -> str:
+        """Record the agent's current call (campaigns recording on demand); the file path."""
         ...
 
     def health(self) -> list[ComponentHealth]:

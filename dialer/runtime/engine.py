@@ -15,8 +15,9 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -30,8 +31,9 @@ from ami.events import (
     OriginateResponse,
     VarSet,
 )
-from dialer.db.enums import CampaignStatus, LeadStatus
+from dialer.db.enums import CampaignStatus, DialMode, LeadStatus, RecordingMode
 from dialer.db.models import Agent, Campaign, Disposition
+from dialer.leads.phone import normalise_number
 from dialer.runtime import store
 from dialer.runtime.agent_state import AgentBoard, AgentSession, AgentState
 from dialer.runtime.attempt_state import (
@@ -115,7 +117,13 @@ class DialerEngine:
         self._leg_seq = 0
         self.connect_window_s = 2.0
         self.hopper_batch = 50
+        self.dial_concurrency = 8  # dials of one tick in progress at once
         self.on_agent_ready: list[Callable[[AgentSession], None]] = []
+        self._previews: dict[str, tuple[int, store.ClaimedLead]] = {}  # by agent extension
+        self._callback_polled: dict[tuple[int, str], float] = {}
+        self._agent_day: dict[str, date] = {}  # the day each agent's calls_today counts
+        self._zone = ZoneInfo(settings.default_timezone)
+        self.callback_poll_s = 10.0
 
     # ------------------------------------------------------------------ loading
 
@@ -197,6 +205,7 @@ class DialerEngine:
             port = self.pbx.get(server)
             if port is None or not port.connected:
                 continue  # that pool is paused; the others keep dialing
+            placed += await self._personal_callbacks(run, server)
             snap = self.snapshot(campaign_id, server)
             if snap.agents_logged_in == 0:
                 continue
@@ -204,9 +213,70 @@ class DialerEngine:
             if wanted <= 0:
                 continue
             self.metrics.pacing_decisions.labels(str(campaign_id)).inc(wanted)
-            for lead in await self._take_leads(run, wanted):
-                if await self._dial(run, server, lead):
+            placed += await self._dial_leads(run, server, await self._take_leads(run, wanted))
+        return placed
+
+    async def _dial_leads(
+        self, run: CampaignRun, server: str, leads: list[store.ClaimedLead]
+    ) -> int:
+        """Dial the leads in hopper order, up to `dial_concurrency` at once: each dial waits
+        on the database (gate, attempt row) and the PBX, so one after the other a big tick
+        would take seconds. The first error is raised after every lead had its turn."""
+        queue = deque(leads)
+
+        async def worker() -> int:
+            placed = 0
+            while queue:
+                if await self._dial(run, server, queue.popleft()):
                     placed += 1
+            return placed
+
+        workers = min(max(1, self.dial_concurrency), len(queue))
+        if workers <= 1:
+            return await worker()
+        results = await asyncio.gather(*(worker() for _ in range(workers)), return_exceptions=True)
+        run.hopper.extendleft(reversed(queue))  # not dialled (every worker failed): kept
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(r for r in results if isinstance(r, int))
+
+    async def _personal_callbacks(self, run: CampaignRun, server: str) -> int:
+        """Due callbacks an agent promised go to that agent, reserved, when it is ready.
+        Looked up every `callback_poll_s` (simulated) per pool, not every tick."""
+        now = self.clock.monotonic()
+        key = (run.config.id, server)
+        if now - self._callback_polled.get(key, -1e9) < self.callback_poll_s:
+            return 0
+        self._callback_polled[key] = now
+        ready = {
+            a.agent_id: a
+            for a in self.board.in_campaign(run.config.id, [server])
+            if a.state is AgentState.READY and not a.at_daily_cap
+        }
+        if not ready:
+            return 0
+        async with self.sessions() as session, session.begin():
+            claimed = await store.claim_personal_callbacks(
+                session, run.config.id, list(ready), self.owner, self.clock.now()
+            )
+        placed = 0
+        for agent_id, lead in claimed:
+            agent = ready[agent_id]
+            decision = await self.gate.check_lead(
+                run.config, lead, self.clock.now(), agent_guaranteed=True
+            )
+            if not decision.allowed or agent.state is not AgentState.READY:
+                if decision.allowed:  # the agent got another call meanwhile: later
+                    self.writer.submit(store.unclaim_op(lead.id, lead.status, None, "agent busy"))
+                else:
+                    self._blocked(run, lead, decision)
+                continue
+            try:
+                await self._dial_for(agent, run, lead)
+                placed += 1
+            except ConnectionError as exc:
+                log.warning("callback of lead %s not placed: %s", lead.id, exc)
         return placed
 
     async def _take_leads(self, run: CampaignRun, wanted: int) -> list[store.ClaimedLead]:
@@ -219,25 +289,40 @@ class DialerEngine:
             run.hopper.extend(claimed)
         return [run.hopper.popleft() for _ in range(min(wanted, len(run.hopper)))]
 
-    async def _dial(self, run: CampaignRun, server: str, lead: store.ClaimedLead) -> bool:
+    def _blocked(self, run: CampaignRun, lead: store.ClaimedLead, decision: Any) -> None:
+        """A lead the gate refused goes back to the list with the time it may be retried."""
+        config = run.config
+        run.stats.blocked += 1
+        for reason in decision.reasons:
+            self.metrics.blocked.labels(str(config.id), reason.rule).inc()
+        permanent = decision.next_allowed_at is None and self.gate.is_permanent(decision)
+        status = LeadStatus.DNC if permanent else lead.status
+        retry_at = decision.next_allowed_at
+        if retry_at is None and not permanent:
+            retry_at = self.gate.retry_later(self.clock.now())
+        self.writer.submit(store.unclaim_op(lead.id, status, retry_at, "compliance"))
+
+    async def _dial(
+        self,
+        run: CampaignRun,
+        server: str,
+        lead: store.ClaimedLead,
+        *,
+        agent: AgentSession | None = None,
+    ) -> bool:
+        """Check, write the attempt row, Originate. With `agent` (preview, manual) the lead
+        was checked already and the call is the agent's alone."""
         config = run.config
         at = self.clock.now()
-        try:
-            decision = await self.gate.check_lead(config, lead, at)
-        except Exception:
-            run.hopper.appendleft(lead)  # kept for the next tick, not forgotten
-            raise
-        if not decision.allowed:
-            run.stats.blocked += 1
-            for reason in decision.reasons:
-                self.metrics.blocked.labels(str(config.id), reason.rule).inc()
-            permanent = decision.next_allowed_at is None and self.gate.is_permanent(decision)
-            status = LeadStatus.DNC if permanent else lead.status
-            retry_at = decision.next_allowed_at
-            if retry_at is None and not permanent:
-                retry_at = self.gate.retry_later(at)
-            self.writer.submit(store.unclaim_op(lead.id, status, retry_at, "compliance"))
-            return False
+        if agent is None:
+            try:
+                decision = await self.gate.check_lead(config, lead, at)
+            except Exception:
+                run.hopper.appendleft(lead)  # kept for the next tick, not forgotten
+                raise
+            if not decision.allowed:
+                self._blocked(run, lead, decision)
+                return False
         attempt_id = f"att-{uuid.uuid4().hex[:20]}"
         caller_id = run.next_caller_id()
         settings = self.settings.server(server)
@@ -258,7 +343,10 @@ class DialerEngine:
                 )
         except Exception:
             log.exception("could not write attempt for lead %s; not dialing", lead.id)
-            run.hopper.appendleft(lead)
+            if agent is None:
+                run.hopper.appendleft(lead)
+            else:
+                self.writer.submit(store.unclaim_op(lead.id, lead.status, None, "not dialled"))
             return False
         now = self.clock.monotonic()
         attempt = LiveAttempt(
@@ -272,6 +360,9 @@ class DialerEngine:
             lead_status=lead.status,
             created=now,
         )
+        if agent is not None:
+            attempt.reserved_agent = agent.extension
+            agent.attempt_id = attempt_id
         attempt.move(AttemptState.ORIGINATING)
         attempt.originated = now
         self.calls.add(attempt)
@@ -452,7 +543,7 @@ class DialerEngine:
         attempt.routing_since = now
         if run is not None:
             run.stats.answered += 1
-        agent = self._take_agent(attempt)
+        agent = self._reserved_agent(attempt) or self._take_agent(attempt)
         if agent is None:
             agent = await self._wait_for_agent(attempt)
         if attempt.state is not AttemptState.ROUTING:  # hung up while waiting
@@ -472,6 +563,8 @@ class DialerEngine:
         attempt.connected = self.clock.monotonic()
         attempt.agent_ext = agent.extension
         agent.attempt_id = attempt.id
+        if run is not None and run.config.recording_mode == RecordingMode.ALL:
+            attempt.recording_path = self.recording_file(attempt)
         if run is not None:
             run.pacer(attempt.server).observe_connect(wait, attempt.connected)
             run.stats.connects += 1
@@ -482,11 +575,43 @@ class DialerEngine:
                 connect_at=self.clock.now(),
                 amd_status=attempt.amd_status,
                 amd_cause=attempt.amd_cause,
+                recording_path=attempt.recording_path,
             )
         )
         self._publish_agent(agent)
         self._publish_call(attempt)
         return ("bridge", agent)
+
+    def recording_file(self, attempt: LiveAttempt) -> str:
+        """Where Asterisk writes the call's recording (relative to its monitor directory)."""
+        day = self.clock.now().strftime("%Y%m%d")
+        return f"dialer/{attempt.campaign_id}/{day}/{attempt.id}.wav"
+
+    async def start_recording(self, agent: AgentSession) -> str:
+        """On-demand recording of the agent's current call (campaigns that allow it)."""
+        attempt = self.calls.get(agent.attempt_id or "")
+        if attempt is None or attempt.state is not AttemptState.CONNECTED:
+            raise LookupError(f"agent {agent.extension} is not on a call")
+        run = self.campaigns.get(attempt.campaign_id)
+        mode = run.config.recording_mode if run else RecordingMode.NEVER
+        if mode == RecordingMode.NEVER:
+            raise PermissionError(f"campaign {attempt.campaign_id} does not record calls")
+        if attempt.recording_path is not None:
+            return attempt.recording_path
+        path = self.recording_file(attempt)
+        await self.pbx[attempt.server].record(attempt.channel or attempt.id, path)
+        attempt.recording_path = path
+        self.writer.submit(store.update_attempt_op(attempt.id, recording_path=path))
+        return path
+
+    def _reserved_agent(self, attempt: LiveAttempt) -> AgentSession | None:
+        """The agent who dialled this call (preview, manual), if still waiting for it."""
+        if attempt.reserved_agent is None:
+            return None
+        agent = self.board.get(attempt.reserved_agent)
+        if agent is None or agent.attempt_id != attempt.id or agent.state is not AgentState.TALKING:
+            return None
+        return agent
 
     def _take_agent(self, attempt: LiveAttempt) -> AgentSession | None:
         agent = self.board.longest_ready(attempt.campaign_id, [attempt.server])
@@ -611,7 +736,6 @@ class DialerEngine:
             refusal=bool(disp and disp.refusal),
             complaint=bool(disp and disp.complaint),
         )
-        wall = self.clock.now()
         self._finish(
             attempt,
             AttemptState.COMPLETED,
@@ -621,7 +745,10 @@ class DialerEngine:
             agent=agent,
             callback_agent_only=callback_agent_only,
         )
-        today = wall.date()
+        today = self.today()
+        if self._agent_day.get(agent.extension) != today:  # a new day: the cap starts again
+            self._agent_day[agent.extension] = today
+            agent.calls_today = 0
         self.writer.submit(
             store.agent_counter_op(
                 agent.agent_id,
@@ -730,6 +857,9 @@ class DialerEngine:
                 )
         if run is not None:
             _count(run, state)
+        reserved = self._reserved_agent(attempt)
+        if reserved is not None and state is not AttemptState.COMPLETED:
+            self._agent_transition(reserved, AgentState.READY)
         self.metrics.outcomes.labels(str(attempt.campaign_id), state.value).inc()
         self._publish_call(attempt)
 
@@ -751,6 +881,10 @@ class DialerEngine:
                 hook(agent)
 
     def _agent_offline(self, agent: AgentSession) -> None:
+        held = self._previews.pop(agent.extension, None)
+        if held is not None:
+            lead = held[1]
+            self.writer.submit(store.unclaim_op(lead.id, lead.status, None, "agent left"))
         timer = self._wrap_timers.pop(agent.extension, None)
         if timer is not None:
             timer.cancel()
@@ -787,6 +921,11 @@ class DialerEngine:
             )
         if agent.state is not AgentState.OFFLINE:
             return agent
+        today = self.today()
+        if self._agent_day.get(agent.extension) != today:  # calls already made today count
+            async with self.sessions() as session:
+                agent.calls_today = await store.agent_calls_on(session, agent.agent_id, today)
+            self._agent_day[agent.extension] = today
         agent.transition(AgentState.CONNECTING, self.clock.monotonic())
         self._publish_agent(agent)
         if via_phone:
@@ -812,6 +951,10 @@ class DialerEngine:
             self._publish_agent(agent)
             raise ConnectionError(f"could not ring agent {row.extension}: {exc}") from exc
         return agent
+
+    def today(self) -> date:
+        """The call centre's calendar day (daily caps and counters follow its midnight)."""
+        return self.clock.now().astimezone(self._zone).date()
 
     def _agent_cap(self, row: Agent) -> int | None:
         caps = [
@@ -844,6 +987,112 @@ class DialerEngine:
 
     def agent_ready(self, agent: AgentSession) -> None:
         self._agent_transition(agent, AgentState.READY)
+
+    # ------------------------------------------------------------------ preview, manual
+
+    def _agent_run(
+        self, agent: AgentSession, modes: tuple[str, ...], campaign_id: int | None = None
+    ) -> CampaignRun:
+        for cid in sorted(agent.campaign_ids):
+            run = self.campaigns.get(cid)
+            if run is None or (campaign_id is not None and cid != campaign_id):
+                continue
+            if run.config.status == CampaignStatus.ACTIVE and run.config.dial_mode in modes:
+                return run
+        wanted = f"campaign {campaign_id}" if campaign_id is not None else "an active campaign"
+        raise LookupError(f"agent {agent.extension} has no {wanted} in mode {'/'.join(modes)}")
+
+    def preview_lead(self, agent: AgentSession) -> tuple[int, store.ClaimedLead] | None:
+        return self._previews.get(agent.extension)
+
+    async def preview_next(self, agent: AgentSession) -> store.ClaimedLead | None:
+        """Give a ready agent the next lead of its preview campaign to look at; the agent is
+        paused ("preview") until it dials or skips. None when the list has nothing callable."""
+        held = self._previews.get(agent.extension)
+        if held is not None:
+            return held[1]
+        if agent.state is not AgentState.READY:
+            raise LookupError(f"agent {agent.extension} must be ready to preview a lead")
+        run = self._agent_run(agent, (DialMode.PREVIEW,))
+        for _ in range(self.hopper_batch):
+            leads = await self._take_leads(run, 1)
+            if not leads:
+                return None
+            lead = leads[0]
+            decision = await self.gate.check_lead(
+                run.config, lead, self.clock.now(), agent_guaranteed=True
+            )
+            if not decision.allowed:
+                self._blocked(run, lead, decision)
+                continue
+            self._previews[agent.extension] = (run.config.id, lead)
+            self._agent_transition(agent, AgentState.PAUSED, reason="preview")
+            return lead
+        return None
+
+    def preview_skip(self, agent: AgentSession) -> None:
+        """The agent passes on the lead: it goes back to the list for an hour."""
+        held = self._previews.pop(agent.extension, None)
+        if held is None:
+            raise LookupError(f"agent {agent.extension} has no lead in preview")
+        _, lead = held
+        later = self.clock.now() + timedelta(hours=1)
+        self.writer.submit(store.unclaim_op(lead.id, lead.status, later, "skipped in preview"))
+        self._agent_transition(agent, AgentState.READY)
+
+    async def preview_dial(self, agent: AgentSession) -> LiveAttempt:
+        held = self._previews.pop(agent.extension, None)
+        if held is None:
+            raise LookupError(f"agent {agent.extension} has no lead in preview")
+        campaign_id, lead = held
+        run = self.campaigns.get(campaign_id)
+        if run is None:
+            self.writer.submit(store.unclaim_op(lead.id, lead.status, None, "campaign gone"))
+            raise LookupError(f"campaign {campaign_id} is not loaded")
+        return await self._dial_for(agent, run, lead)
+
+    async def manual_dial(
+        self, agent: AgentSession, number: str, campaign_id: int | None = None
+    ) -> LiveAttempt:
+        """The agent typed a number. It becomes (or finds) a lead of the campaign, so the
+        attempt is on the books like any other, and compliance decides as for any dial."""
+        if agent.state not in (AgentState.READY, AgentState.PAUSED):
+            raise LookupError(f"agent {agent.extension} is busy ({agent.state.value})")
+        if agent.extension in self._previews:
+            raise LookupError(f"agent {agent.extension} has a lead in preview: dial or skip it")
+        modes = tuple(DialMode) if campaign_id is not None else (DialMode.MANUAL,)
+        run = self._agent_run(agent, modes, campaign_id)
+        parsed = normalise_number(number, self.settings.default_region)  # InvalidNumber
+        async with self.sessions() as session, session.begin():
+            lead = await store.claim_number(
+                session, run.config.id, parsed, number, self.owner, self.clock.now()
+            )
+        if lead is None:
+            raise LookupError(f"{parsed.e164} is already being dialled in this campaign")
+        decision = await self.gate.check_lead(
+            run.config, lead, self.clock.now(), agent_guaranteed=True
+        )
+        if not decision.allowed:
+            self._blocked(run, lead, decision)
+            reasons = "; ".join(f"{r.rule}: {r.detail}" for r in decision.reasons)
+            raise PermissionError(f"compliance blocks {parsed.e164}: {reasons}")
+        return await self._dial_for(agent, run, lead)
+
+    async def _dial_for(
+        self, agent: AgentSession, run: CampaignRun, lead: store.ClaimedLead
+    ) -> LiveAttempt:
+        now = self.clock.monotonic()
+        if agent.state is AgentState.PAUSED:
+            agent.transition(AgentState.READY, now)  # not offered to waiting calls: it is ours
+        self._agent_transition(agent, AgentState.TALKING)
+        await self._dial(run, agent.server, lead, agent=agent)
+        attempt = self.calls.get(agent.attempt_id or "")
+        if attempt is None:
+            if agent.state is AgentState.TALKING:
+                self._agent_transition(agent, AgentState.READY)
+            raise ConnectionError(f"the call to {lead.phone_e164} could not be placed")
+        attempt.agent_ext = agent.extension
+        return attempt
 
     # ------------------------------------------------------------------ reconciliation
 
@@ -976,7 +1225,7 @@ class DialerEngine:
         stats = run.stats.as_dict()
         stats["campaign_id"] = campaign_id
         stats["status"] = run.config.status
-        stats["in_flight"] = sum(1 for a in self.calls if a.campaign_id == campaign_id)
+        stats["in_flight"] = self.calls.count(campaign_id)
         stats["hopper"] = len(run.hopper)
         agents = self.board.in_campaign(campaign_id)
         stats["agents"] = {s.value: sum(1 for a in agents if a.state is s) for s in AgentState}

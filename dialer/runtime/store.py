@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.db.enums import DIALABLE_LEAD_STATUSES, LeadStatus
+from dialer.db.enums import DIALABLE_LEAD_STATUSES, CallbackStatus, LeadStatus
 from dialer.db.models import (
     AgentDailyCounter,
     CallAttempt,
@@ -25,6 +25,7 @@ from dialer.db.models import (
     Lead,
     SuppressionEntry,
 )
+from dialer.leads.phone import NormalisedNumber
 from dialer.runtime.retry import LeadNext
 
 WriteOp = Callable[[AsyncSession], Awaitable[None]]
@@ -57,9 +58,24 @@ async def claim_leads(
     if limit <= 0:
         return []
     due = or_(Lead.next_call_at.is_(None), Lead.next_call_at <= now)
+    personal = (
+        select(Callback.id)
+        .where(
+            Callback.lead_id == Lead.id,
+            Callback.status == CallbackStatus.PENDING,
+            Callback.agent_id.is_not(None),
+        )
+        .exists()
+    )
     pick = (
         select(Lead.id)
-        .where(Lead.campaign_id == campaign_id, Lead.status.in_(DIALABLE_LEAD_STATUSES), due)
+        .where(
+            Lead.campaign_id == campaign_id,
+            Lead.status.in_(DIALABLE_LEAD_STATUSES),
+            due,
+            # a callback promised by one agent is that agent's to make (claim_personal_callbacks)
+            or_(Lead.status != LeadStatus.CALLBACK, ~personal),
+        )
         .order_by(
             (Lead.status == LeadStatus.CALLBACK).desc(),
             Lead.priority.desc(),
@@ -131,9 +147,84 @@ def unclaim_op(lead_id: int, status: str, next_call_at: datetime | None, why: st
     return op
 
 
+async def claim_personal_callbacks(
+    session: AsyncSession, campaign_id: int, agent_ids: list[int], owner: str, now: datetime
+) -> list[tuple[int, ClaimedLead]]:
+    """Due callbacks promised by these (ready) agents: (agent id, claimed lead), at most
+    one per agent, earliest due first."""
+    if not agent_ids:
+        return []
+    rows = (
+        await session.execute(
+            select(Callback.agent_id, Lead.id)
+            .join(Lead, Lead.id == Callback.lead_id)
+            .where(
+                Callback.campaign_id == campaign_id,
+                Callback.status == CallbackStatus.PENDING,
+                Callback.agent_id.in_(agent_ids),
+                Callback.due_at <= now,
+                Lead.status == LeadStatus.CALLBACK,
+            )
+            .order_by(Callback.due_at)
+        )
+    ).all()
+    chosen: dict[int, int] = {}
+    for agent_id, lead_id in rows:
+        if agent_id not in chosen and lead_id not in chosen.values():
+            chosen[agent_id] = lead_id
+    claimed: list[tuple[int, ClaimedLead]] = []
+    for agent_id, lead_id in chosen.items():
+        result = await session.execute(
+            update(Lead)
+            .where(Lead.id == lead_id, Lead.status == LeadStatus.CALLBACK)
+            .values(status=LeadStatus.IN_HOPPER, claimed_by=owner, claimed_at=now)
+        )
+        if not result.rowcount:
+            continue  # another process took it
+        row = (
+            await session.execute(
+                select(
+                    Lead.id,
+                    Lead.campaign_id,
+                    Lead.phone_e164,
+                    Lead.timezones,
+                    Lead.region,
+                    Lead.attempt_count,
+                    Lead.priority,
+                ).where(Lead.id == lead_id)
+            )
+        ).one()
+        claimed.append(
+            (
+                agent_id,
+                ClaimedLead(
+                    row.id,
+                    row.campaign_id,
+                    row.phone_e164,
+                    row.timezones,
+                    row.region,
+                    row.attempt_count,
+                    LeadStatus.CALLBACK,
+                    row.priority,
+                ),
+            )
+        )
+    return claimed
+
+
 async def insert_attempt(session: AsyncSession, **values: Any) -> None:
-    """The attempt row, written before the Originate so no dial is ever forgotten."""
+    """The attempt row, written before the Originate so no dial is ever forgotten. Due
+    callbacks of the lead are kept by this dial."""
     session.add(CallAttempt(**values))
+    await session.execute(
+        update(Callback)
+        .where(
+            Callback.lead_id == values.get("lead_id"),
+            Callback.status == CallbackStatus.PENDING,
+            Callback.due_at <= values["originate_at"],
+        )
+        .values(status=CallbackStatus.DONE)
+    )
     await session.execute(
         update(Lead)
         .where(Lead.id == values.get("lead_id"))
@@ -306,3 +397,57 @@ async def release_stale_claims(session: AsyncSession, campaign_id: int, owner: s
         )
     )
     return int(result.rowcount or 0)
+
+
+async def claim_number(
+    session: AsyncSession,
+    campaign_id: int,
+    number: NormalisedNumber,
+    raw: str,
+    owner: str,
+    now: datetime,
+) -> ClaimedLead | None:
+    """A manually dialled number as a claimed lead of the campaign: the existing lead, or a
+    new one. None when that lead is being dialled right now; PermissionError if it is DNC."""
+    pick = select(Lead).where(Lead.campaign_id == campaign_id, Lead.phone_e164 == number.e164)
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update()
+    lead = await session.scalar(pick)
+    if lead is None:
+        lead = Lead(
+            campaign_id=campaign_id,
+            phone_e164=number.e164,
+            phone_raw=raw[:64],
+            timezones=list(number.timezones),
+            region=number.region,
+            custom_fields={"source": "manual dial"},
+            status=LeadStatus.NEW,
+        )
+        session.add(lead)
+        await session.flush()
+    if lead.status in (LeadStatus.IN_HOPPER, LeadStatus.DIALING):
+        return None
+    if lead.status == LeadStatus.DNC:
+        raise PermissionError(f"{number.e164} is marked do-not-call in this campaign")
+    before = lead.status
+    lead.status, lead.claimed_by, lead.claimed_at = LeadStatus.IN_HOPPER, owner, now
+    return ClaimedLead(
+        lead.id,
+        lead.campaign_id,
+        lead.phone_e164,
+        list(lead.timezones or []),
+        lead.region,
+        lead.attempt_count,
+        before,
+        lead.priority,
+    )
+
+
+async def agent_calls_on(session: AsyncSession, agent_id: int, day: date) -> int:
+    """Connected calls the agent already had that day (its daily cap counts them)."""
+    value = await session.scalar(
+        select(AgentDailyCounter.connects).where(
+            AgentDailyCounter.agent_id == agent_id, AgentDailyCounter.day == day
+        )
+    )
+    return int(value or 0)

@@ -89,6 +89,27 @@ async def test_answered_sets_the_contract_variables(
     assert router.answered[0].amd_status is AmdStatus.MACHINE
 
 
+async def test_answered_bridge_with_recording_starts_mixmonitor_after_the_decision(
+    server: AgiServer, router: ScriptedRouter, recorded_environment: list[str]
+) -> None:
+    async def decide(_call: AnsweredCall) -> AnsweredDecision:
+        return AnsweredDecision.bridge_to("1001", record_file="dialer/7/20260302/att-1.wav")
+
+    router.decide = decide
+    commands = await _call(server, environment_for(recorded_environment, ANSWERED), FakeChannel())
+    assert commands[-2:] == [
+        "SET VARIABLE DIALER_ACTION bridge",
+        "EXEC MixMonitor dialer/7/20260302/att-1.wav,b",  # as in the recording
+    ]
+
+
+def test_a_recording_file_name_cannot_escape_the_monitor_directory() -> None:
+    with pytest.raises(ValueError):
+        AnsweredDecision.bridge_to("1001", record_file="../../etc/passwd")
+    with pytest.raises(ValueError):
+        AnsweredDecision.bridge_to("1001", record_file="a b\nc")
+
+
 async def test_answered_without_amd_and_without_query_uses_uniqueid(
     server: AgiServer, router: ScriptedRouter, recorded_environment: list[str]
 ) -> None:

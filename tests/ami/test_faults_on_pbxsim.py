@@ -269,3 +269,24 @@ async def test_slow_server_times_actions_out_cleanly_and_loses_nothing(sim: PbxS
         health = client.health()
         assert health.reconnects == 0 and health.garbage_skipped == 0
         assert sim.stats()["originated"] == 1
+
+
+async def test_on_demand_mixmonitor_records_a_live_call(sim: PbxSim) -> None:
+    from dialer.runtime.ami_port import AmiPbx
+    from dialer.runtime.pbx import PbxRefused
+
+    client = make_client(sim.ami_port)
+    started: list[AmiEvent] = []
+    client.on_event("MixMonitorStart", started.append)
+    await client.connect()
+    try:
+        await client.originate(parked_call("att-rec"))
+        await until(lambda: any(c["uniqueid"] == "att-rec" for c in sim.live_channels()))
+        name = next(c["channel"] for c in sim.live_channels() if c["uniqueid"] == "att-rec")
+        await AmiPbx(client).record(name, "dialer/1/20260302/att-rec.wav")
+        await until(lambda: started)
+        assert started[0].get("Channel") == name
+        with pytest.raises(PbxRefused):
+            await AmiPbx(client).record("PJSIP/none-00000000", "x.wav")
+    finally:
+        await client.close()

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dialer.runtime.bus import EventBus
-from dialer.runtime.control import AgentView, ComponentHealth, ControlError, CurrentCall
+from dialer.runtime.control import (
+    AgentView,
+    ComponentHealth,
+    ControlError,
+    CurrentCall,
+    PreviewLead,
+)
 
 
 @dataclass
@@ -18,6 +24,8 @@ class FakeRuntime:
     changed: list[int] = field(default_factory=list)
     dispositions: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     healthy: bool = True
+    previews: dict[int, PreviewLead] = field(default_factory=dict)  # what preview_next offers
+    dialled: list[tuple[int, str, int | None]] = field(default_factory=list)
 
     async def campaign_changed(self, campaign_id: int) -> None:
         self.changed.append(campaign_id)
@@ -77,6 +85,43 @@ class FakeRuntime:
             raise ControlError("no call to disposition")
         self.calls.pop(agent_id)
         self.dispositions.append((agent_id, code, {"notes": notes, "callback_at": callback_at}))
+
+    def _logged_in(self, agent_id: int) -> None:
+        if agent_id not in self.views:
+            raise ControlError(f"agent {agent_id} is not logged in")
+
+    async def preview_next(self, agent_id: int) -> PreviewLead | None:
+        self._logged_in(agent_id)
+        return self.previews.get(agent_id)
+
+    async def preview_dial(self, agent_id: int) -> CurrentCall:
+        self._logged_in(agent_id)
+        held = self.previews.pop(agent_id, None)
+        if held is None:
+            raise ControlError("no lead in preview")
+        return self._ringing(agent_id, held.campaign_id, held.lead_id)
+
+    async def preview_skip(self, agent_id: int) -> None:
+        self._logged_in(agent_id)
+        if self.previews.pop(agent_id, None) is None:
+            raise ControlError("no lead in preview")
+
+    async def manual_dial(
+        self, agent_id: int, number: str, campaign_id: int | None = None
+    ) -> CurrentCall:
+        self._logged_in(agent_id)
+        self.dialled.append((agent_id, number, campaign_id))
+        return self._ringing(agent_id, campaign_id or 1, None)
+
+    def _ringing(self, agent_id: int, campaign_id: int, lead_id: int | None) -> CurrentCall:
+        call = CurrentCall(f"att-{agent_id}", campaign_id, lead_id, "originating", None)
+        self.calls[agent_id] = call
+        return call
+
+    async def start_recording(self, agent_id: int) -> str:
+        if agent_id not in self.calls:
+            raise ControlError("not on a call")
+        return f"dialer/{self.calls[agent_id].campaign_id}/x/{self.calls[agent_id].attempt_id}.wav"
 
     def health(self) -> list[ComponentHealth]:
         return [

@@ -31,6 +31,7 @@ class FakePbx:
     originates: list[dict] = field(default_factory=list)
     hangups: list[str] = field(default_factory=list)
     channels: list[LiveChannel] = field(default_factory=list)
+    recordings: list[tuple[str, str]] = field(default_factory=list)
 
     async def originate(
         self,
@@ -63,6 +64,9 @@ class FakePbx:
 
     async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
         pass
+
+    async def record(self, channel: str, file: str) -> None:
+        self.recordings.append((channel, file))
 
     async def core_show_channels(self) -> list[LiveChannel]:
         return list(self.channels)

@@ -64,7 +64,9 @@ async def world(db_url):
     eng = DialerEngine(settings, sessions, pbx={"pbx1": pbx}, writer=writer, gate=gate, clock=clock)
     await eng.load()
     yield eng, pbx, sessions, camp.id
+    await writer.flush(5)  # a write cancelled halfway would hold its connection
     writer_task.cancel()
+    await asyncio.gather(writer_task, return_exceptions=True)
     await engine.dispose()
 
 
@@ -245,3 +247,105 @@ async def test_pool_pauses_when_pbx_down_and_outside_window(world):
     assert leads and all(lead.status == "new" for lead in leads)
     # next morning 09:00 Shanghai
     assert all(lead.next_call_at.astimezone(UTC).hour == 1 for lead in leads)
+
+
+async def _set_recording(eng, sessions, cid, mode):
+    async with sessions() as s, s.begin():
+        (await s.get(Campaign, cid)).recording_mode = mode
+    await eng.reload_campaign(cid)
+
+
+async def test_recording_all_puts_the_file_on_the_decision_and_the_attempt(world):
+    from agi.router import AnsweredCall
+    from dialer.runtime.agi_router import EngineRouter
+
+    eng, pbx, sessions, cid = world
+    await _set_recording(eng, sessions, cid, "all")
+    await _login(eng, pbx, 1)
+    await eng.tick(cid)
+    att = pbx.originates[-1]["attempt_id"]
+    eng.handle_event("pbx1", answered(att))
+    call = AnsweredCall(att, str(cid), "Local/x;1", att, None, None, 0.0)
+    decision = await EngineRouter(eng).route_answered(call)
+    assert decision.record_file == f"dialer/{cid}/20260302/{att}.wav"
+    assert await eng.writer.flush(5)
+    async with sessions() as s:
+        assert (await s.get(CallAttempt, att)).recording_path == decision.record_file
+
+
+async def test_recording_on_demand_only_where_the_campaign_allows_it(world):
+    eng, pbx, sessions, cid = world
+    agent = await _login(eng, pbx, 1)
+    await eng.tick(cid)
+    att = pbx.originates[-1]["attempt_id"]
+    eng.handle_event("pbx1", answered(att))
+    assert (await eng.route_answered(att, None))[0] == "bridge"
+    with pytest.raises(PermissionError):
+        await eng.start_recording(agent)  # the campaign never records
+    await _set_recording(eng, sessions, cid, "on_demand")
+    path = await eng.start_recording(agent)
+    assert pbx.recordings == [(att, path)]
+    assert await eng.start_recording(agent) == path  # once per call
+    assert len(pbx.recordings) == 1
+
+
+async def test_agent_only_callback_goes_to_its_agent_and_shared_ones_to_anyone(world):
+    from datetime import timedelta
+
+    from dialer.db.models import Callback
+
+    eng, pbx, sessions, cid = world
+    one = await _login(eng, pbx, 1)
+    await eng.tick(cid)
+    att = pbx.originates[-1]["attempt_id"]
+    lead_number = pbx.originates[-1]["channel"]
+    eng.handle_event("pbx1", answered(att))
+    await eng.route_answered(att, None)
+    eng.handle_event("pbx1", channel_event("ConfbridgeLeave", att, Conference="agent-1001"))
+    due = MONDAY_10AM_CN + timedelta(hours=1)
+    eng.dispose(one, "CALLBACK", callback_at=due, callback_agent_only=True, pause_after="lunch")
+    assert await eng.writer.flush(5)
+    two = await _login(eng, pbx, 2)
+    eng.clock = Clock(scale=20.0, start_wall=due + timedelta(minutes=5))
+    eng._callback_polled.clear()
+    eng.campaigns[cid].hopper.clear()
+    async with sessions() as s, s.begin():  # only the callback lead is left to call
+        for lead in (await s.execute(select(Lead))).scalars():
+            if lead.status != "callback":
+                lead.status = "done"
+    await eng.tick(cid)
+    assert all(o["channel"] != lead_number for o in pbx.originates[-1:])  # not for agent two
+    assert two.state is AgentState.READY
+    eng.agent_ready(one)
+    eng._callback_polled.clear()
+    assert await eng.tick(cid) == 1
+    call = pbx.originates[-1]
+    assert call["channel"] == lead_number
+    assert one.state is AgentState.TALKING and one.attempt_id == call["attempt_id"]
+    assert await eng.writer.flush(5)
+    async with sessions() as s:
+        (cb,) = (await s.execute(select(Callback))).scalars().all()
+    assert cb.agent_id == 1 and cb.status == "done"
+
+
+async def test_daily_cap_counts_calls_made_before_a_restart(world):
+    eng, pbx, sessions, cid = world
+    async with sessions() as s, s.begin():
+        (await s.get(Campaign, cid)).pacing = {"agent_daily_cap": 1}
+    await eng.load()
+    agent = await _login(eng, pbx, 1)
+    assert agent.daily_cap == 1
+    await eng.tick(cid)
+    att = pbx.originates[-1]["attempt_id"]
+    eng.handle_event("pbx1", answered(att))
+    await eng.route_answered(att, None)
+    eng.dispose(agent, "NOT_NOW")
+    assert agent.calls_today == 1 and agent.at_daily_cap
+    assert await eng.tick(cid) == 0  # capped: not counted as available
+    assert await eng.writer.flush(5)
+    restarted = DialerEngine(
+        eng.settings, sessions, pbx={"pbx1": pbx}, writer=eng.writer, gate=eng.gate, clock=eng.clock
+    )
+    await restarted.load()
+    again = await _login(restarted, pbx, 1)
+    assert again.calls_today == 1 and again.at_daily_cap

@@ -397,6 +397,7 @@ class DialerEngine:
             return True
         if attempt.state is AttemptState.ORIGINATING:
             attempt.move(AttemptState.RINGING)
+            self._publish_call(attempt)
         return True
 
     # ------------------------------------------------------------------ AMI events
@@ -434,6 +435,7 @@ class DialerEngine:
             if attempt.state in (AttemptState.ORIGINATING, AttemptState.RINGING):
                 attempt.move(AttemptState.ANSWERED)
                 attempt.answered = now
+                self._publish_call(attempt)
                 self.writer.submit(
                     store.update_attempt_op(
                         attempt.id, answer_at=self.clock.now(), originate_reason=ev.reason

@@ -44,6 +44,7 @@ class CampaignConfig:
     recording_mode: str
     wrapup_timeout_s: int
     max_attempts: int
+    max_attempts_per_day: int = 0  # no daily limit per lead
 
     @property
     def dials_automatically(self) -> bool:
@@ -81,6 +82,7 @@ class CampaignConfig:
             recording_mode=row.recording_mode,
             wrapup_timeout_s=row.wrapup_timeout_s or 30,
             max_attempts=row.max_attempts or 0,
+            max_attempts_per_day=int((row.retry_rules or {}).get("max_attempts_per_day") or 0),
         )
 
 

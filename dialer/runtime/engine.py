@@ -15,7 +15,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -833,8 +833,12 @@ class DialerEngine:
                 callback_at=callback_at,
                 max_attempts=run.config.max_attempts or None,
             )
+            cap = run.config.max_attempts_per_day
+            per_day = (cap, *self._day_bounds()) if cap else None
             self.writer.submit(
-                store.lead_after_attempt_op(attempt.lead_id, nxt, values.get("disposition"), wall)
+                store.lead_after_attempt_op(
+                    attempt.lead_id, nxt, values.get("disposition"), wall, per_day=per_day
+                )
             )
             if nxt.suppress:
                 self.writer.submit(
@@ -953,6 +957,14 @@ class DialerEngine:
             self._publish_agent(agent)
             raise ConnectionError(f"could not ring agent {row.extension}: {exc}") from exc
         return agent
+
+    def _day_bounds(self) -> tuple[datetime, datetime]:
+        """Today's and tomorrow's midnight in the call centre's zone, as UTC."""
+        local = self.clock.now().astimezone(self._zone)
+        midnight = datetime.min.time()
+        start = datetime.combine(local.date(), midnight, self._zone)
+        tomorrow = datetime.combine(local.date() + timedelta(days=1), midnight, self._zone)
+        return start.astimezone(UTC), tomorrow.astimezone(UTC)
 
     def today(self) -> date:
         """The call centre's calendar day (daily caps and counters follow its midnight)."""

@@ -59,6 +59,8 @@ def parse_rules(raw: dict[str, Any] | None) -> dict[str, RetryRule]:
     """Campaign JSON `{"busy": {"delay_minutes": 5, "max_attempts": 3}, ...}` over defaults."""
     rules = dict(DEFAULT_RETRY_RULES)
     for key, value in (raw or {}).items():
+        if key == "max_attempts_per_day":  # a campaign-wide limit, not a rule (CampaignConfig)
+            continue
         if not isinstance(value, dict):
             raise ValueError(f"retry rule {key!r} must be an object")
         rules[key] = RetryRule(

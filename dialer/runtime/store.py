@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -251,12 +251,30 @@ def update_attempt_op(attempt_id: str, **values: Any) -> WriteOp:
 
 
 def lead_after_attempt_op(
-    lead_id: int, nxt: LeadNext, disposition: str | None, now: datetime
+    lead_id: int,
+    nxt: LeadNext,
+    disposition: str | None,
+    now: datetime,
+    *,
+    per_day: tuple[int, datetime, datetime] | None = None,
 ) -> WriteOp:
+    """`per_day` = (cap, start of today, start of tomorrow): a lead retried that many times
+    today waits for tomorrow (counted here, in the database, where every attempt is)."""
+
     async def op(session: AsyncSession) -> None:
+        next_call_at = nxt.next_call_at
+        if per_day is not None and nxt.status == LeadStatus.RETRY:
+            cap, day_start, tomorrow = per_day
+            today = await session.scalar(
+                select(func.count())
+                .select_from(CallAttempt)
+                .where(CallAttempt.lead_id == lead_id, CallAttempt.originate_at >= day_start)
+            )
+            if (today or 0) >= cap and (next_call_at is None or next_call_at < tomorrow):
+                next_call_at = tomorrow
         values: dict[str, Any] = {
             "status": nxt.status,
-            "next_call_at": nxt.next_call_at,
+            "next_call_at": next_call_at,
             "claimed_by": None,
             "claimed_at": None,
         }

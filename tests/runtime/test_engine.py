@@ -349,3 +349,26 @@ async def test_daily_cap_counts_calls_made_before_a_restart(world):
     await restarted.load()
     again = await _login(restarted, pbx, 1)
     assert again.calls_today == 1 and again.at_daily_cap
+
+
+async def test_a_lead_retried_its_daily_number_of_times_waits_for_tomorrow(world):
+    eng, pbx, sessions, cid = world
+    async with sessions() as s, s.begin():
+        (await s.get(Campaign, cid)).retry_rules = {
+            "max_attempts_per_day": 1,
+            "busy": {"delay_minutes": 5, "max_attempts": 9},
+        }
+    await eng.reload_campaign(cid)
+    await _login(eng, pbx, 1)
+    await eng.tick(cid)
+    att = pbx.originates[-1]["attempt_id"]
+    eng.handle_event(
+        "pbx1", event("OriginateResponse", ActionID=att, Reason="5", Response="Failure")
+    )
+    assert await eng.writer.flush(5)
+    async with sessions() as s:
+        lead = await s.get(Lead, (await s.get(CallAttempt, att)).lead_id)
+    # busy would come back in 5 minutes, but one attempt a day is the campaign's limit:
+    # next Shanghai midnight is 16:00 UTC
+    assert lead.status == "retry"
+    assert lead.next_call_at.replace(tzinfo=UTC) == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)

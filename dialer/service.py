@@ -109,7 +109,6 @@ class DialerService:
     async def start(self) -> None:
         self._spawn(self.writer.run(), "store-writer")
         await self.engine.load()
-        await self.engine.adopt_open_attempts()
         self.engine.on_agent_ready.append(lambda _agent: self._wake.set())
         for name, client in self.ami.items():
             client.on_event("*", _event_handler(self.engine, name))
@@ -212,12 +211,18 @@ class DialerService:
         }
         before = set(self.leases.owned)
         owned = await self.leases.renew(wanted)
-        for cid in owned - before:
+        taken = owned - before
+        for cid in taken:
             await self.engine.reload_campaign(cid)  # settings may have changed meanwhile
             async with self.sessions() as session, session.begin():
                 released = await store.release_stale_claims(session, cid, self.engine.owner)
             if released:
                 log.warning("campaign %s: released %d leads of a gone process", cid, released)
+        if taken and await self.engine.adopt_open_attempts(taken):
+            # servers already connected reconcile now; the others do when they connect
+            for name, port in self.engine.pbx.items():
+                if port.connected:
+                    await _reconciler(self.engine, name)(None)
         return owned
 
     async def _lease_loop(self) -> None:

@@ -1153,11 +1153,15 @@ class DialerEngine:
         log.info("reconciled %s: %s", server, counts)
         return counts
 
-    async def adopt_open_attempts(self) -> int:
-        """After a restart: attempts left open in the database come back into memory, to be
-        reconciled against each server's channels once it connects."""
+    async def adopt_open_attempts(self, campaign_ids: set[int]) -> int:
+        """Attempts of these campaigns left open by a process that is gone (this one before
+        a restart, or the campaign's previous owner) come back into memory, to be reconciled
+        against each server's channels. Called when the campaign's lease is taken, so an
+        attempt another live process still owns is never adopted."""
+        if not campaign_ids:
+            return 0
         async with self.sessions() as session:
-            rows = await store.open_attempts(session, list(self.pbx))
+            rows = await store.open_attempts(session, list(self.pbx), campaign_ids)
             counts = await store.lead_attempt_counts(session, [r.lead_id for r in rows])
         now = self.clock.monotonic()
         for row in rows:

@@ -380,11 +380,15 @@ def decision_op(
     return op
 
 
-async def open_attempts(session: AsyncSession, servers: list[str]) -> list[CallAttempt]:
+async def open_attempts(
+    session: AsyncSession, servers: list[str], campaign_ids: set[int]
+) -> list[CallAttempt]:
     """Attempts without a terminal state: what a restarted dialer must reconcile."""
     rows = await session.execute(
         select(CallAttempt).where(
-            CallAttempt.terminal_state.is_(None), CallAttempt.asterisk_server.in_(servers)
+            CallAttempt.terminal_state.is_(None),
+            CallAttempt.asterisk_server.in_(servers),
+            CallAttempt.campaign_id.in_(campaign_ids),
         )
     )
     return list(rows.scalars())

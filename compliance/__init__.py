@@ -14,7 +14,8 @@ dates and agent counters; `ComplianceEngine.check` answers with a `Decision`::
     decision.final          # a block that ends the lead (DNC, refusal, attempts, bad number)
     decision.audit_record() # rule ids@versions evaluated and the result, for the log
 
-Registry ids used by the default rule sets: "us.dnc", "uk.tps", "in.ncpr".
+Registry ids used by the default rule sets (`NATIONAL_REGISTRIES`): "us.dnc", "uk.tps",
+"uk.ctps", "in.ncpr"; a registry hit under any other id still blocks (`dnc.registry`).
 The hopper can store `earliest_call_time(...)` as `next_call_at` and filter with
 `open_time_zones(...)`; the pacer's abandonment budget comes from `AbandonmentWindow`.
 """
@@ -38,9 +39,10 @@ from compliance.models import (
     SuppressionKind,
 )
 from compliance.numbers import InvalidNumberError, normalise_and_hash, normalise_e164, number_hash
-from compliance.rulesets import RuleSet, default_rulesets
+from compliance.rulesets import NATIONAL_REGISTRIES, RuleSet, default_rulesets
 
 __all__ = [
+    "NATIONAL_REGISTRIES",
     "AbandonmentStatus",
     "AbandonmentWindow",
     "AgentCounters",

@@ -158,3 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"goal >= {goal:,}/s (pre-resolved as the runtime calls it, CPU time): "
           f"{'met' if best >= goal else 'NOT met'}")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -95,12 +95,17 @@ class WindowRule(Rule):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SuppressionRule(Rule):
-    """A hit on a suppression list blocks for good (until the entry is removed)."""
+    """A hit on a suppression list blocks for good (until the entry is removed).
+
+    For registry hits, `registry` picks one registry; without it, `other_than` leaves out the
+    registries that have rules of their own, so a list the rule sets do not name still counts.
+    """
 
     closes_lead: ClassVar[bool] = True
 
     kind: SuppressionKind
     registry: str | None = None
+    other_than: frozenset[str] = frozenset()
 
     def evaluate(self, ctx: RuleContext, at: datetime) -> Block | None:
         request = ctx.request
@@ -110,6 +115,8 @@ class SuppressionRule(Rule):
             if hit.kind is not self.kind:
                 continue
             if self.registry is not None and hit.registry != self.registry:
+                continue
+            if hit.registry in self.other_than:
                 continue
             if self.kind is SuppressionKind.CAMPAIGN and hit.campaign_id not in (
                 None,

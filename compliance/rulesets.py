@@ -31,6 +31,9 @@ from compliance.rules import (
 from compliance.windows import CallingWindow
 
 BASE = "BASE"
+# Registry ids the national rule sets name; a registry hit with any other id (a list the
+# company imported for a country without rules here) is still honoured by `dnc.registry`.
+NATIONAL_REGISTRIES = frozenset({"us.dnc", "uk.tps", "uk.ctps", "in.ncpr"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +65,10 @@ def _base() -> RuleSet:
                             effective_from=since),
             SuppressionRule(id="dnc.campaign", kind=SuppressionKind.CAMPAIGN,
                             effective_from=since),
+            SuppressionRule(id="dnc.registry", kind=SuppressionKind.REGISTRY,
+                            other_than=NATIONAL_REGISTRIES, effective_from=since),
         ),
-        "company-wide suppression: company DNC, complaints, campaign lists",
+        "company-wide suppression: company DNC, complaints, campaign lists, other registries",
     )
 
 
@@ -141,11 +146,14 @@ def _united_kingdom() -> RuleSet:
             MinRingRule(id="uk.ring_time", min_seconds=15, effective_from=ofcom),
             SuppressionRule(id="uk.tps.registry", kind=SuppressionKind.REGISTRY,
                             registry="uk.tps", effective_from=date(2003, 12, 11)),
+            # Corporate TPS: business numbers registered under PECR reg. 21 (since 2004-06-25)
+            SuppressionRule(id="uk.ctps.registry", kind=SuppressionKind.REGISTRY,
+                            registry="uk.ctps", effective_from=date(2004, 6, 25)),
             RegistryScrubRule(id="uk.tps.scrub", registry="uk.tps",
                               max_age=timedelta(days=28), effective_from=date(2003, 12, 11)),
             CallerIdRule(id="uk.caller_id", callable_required=True, effective_from=ofcom),
         ),
-        "Ofcom/PECR: abandonment <= 3% per day, 72 h after an abandon, TPS <= 28 days, "
+        "Ofcom/PECR: abandonment <= 3% per day, 72 h after an abandon, TPS <= 28 days, CTPS, "
         "callable caller ID",
     )
 

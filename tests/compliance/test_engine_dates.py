@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
-from compliance import ComplianceEngine
+from compliance import Attempt, ComplianceEngine
 from tests.compliance.builders import (
     CN_MOBILE,
     FL_NUMBER,
     FR_NUMBER,
     IN_NUMBER,
     KOLKATA,
+    LONDON,
     MD_NUMBER,
     NEW_YORK,
     NY_NUMBER,
     PARIS,
     SHANGHAI,
+    UK_NUMBER,
     local,
     request,
     utc,
@@ -92,3 +95,75 @@ def test_dates_that_matter(
     assert decision.next_allowed_at == next_at
     if next_at is not None:
         assert ENGINE.check(request(number, next_at, market)).allowed
+
+
+def _calls(*moments: datetime, **fields: Any) -> tuple[Attempt, ...]:
+    return tuple(Attempt(at=m, campaign_id=2, outcome="human", subject="solar", **fields)
+                 for m in moments)
+
+
+# Florida: Sunday 1 November 2026 is the fall-back night; "24 h" is elapsed time, not wall time.
+FL_AFTER_FALL_BACK = local(NEW_YORK, 2026, 11, 1, 12, 0)  # 12:00 EST = 17:00 UTC
+# UK: summer time ends on Sunday 25 October 2026; 72 h after 12:00 BST is 11:00 GMT.
+UK_ABANDON = local(LONDON, 2026, 10, 23, 12, 0)
+US_AFTER_SPRING_FORWARD = local(NEW_YORK, 2026, 3, 9, 12, 0)
+
+HISTORY_CASES = [
+    pytest.param(FL_NUMBER, FL_AFTER_FALL_BACK, "US",
+                 {"history": _calls(local(NEW_YORK, 2026, 10, 31, 13, 0),
+                                    local(NEW_YORK, 2026, 10, 31, 19, 0),
+                                    local(NEW_YORK, 2026, 11, 1, 9, 0))},
+                 set(), None, id="fl-3-calls-first-exactly-24h-ago-across-fall-back"),
+    pytest.param(FL_NUMBER, FL_AFTER_FALL_BACK, "US",
+                 {"history": _calls(local(NEW_YORK, 2026, 10, 31, 13, 1),
+                                    local(NEW_YORK, 2026, 10, 31, 19, 0),
+                                    local(NEW_YORK, 2026, 11, 1, 9, 0))},
+                 {"us.fl.frequency"}, local(NEW_YORK, 2026, 11, 1, 12, 1),
+                 id="fl-3-calls-in-24h-across-fall-back"),
+    pytest.param(UK_NUMBER, local(LONDON, 2026, 10, 26, 10, 59), "UK",
+                 {"history": _calls(UK_ABANDON, abandoned=True)},
+                 {"uk.abandon_72h"}, local(LONDON, 2026, 10, 26, 11, 0),
+                 id="uk-71:59-after-abandon-across-bst-end"),
+    pytest.param(UK_NUMBER, local(LONDON, 2026, 10, 26, 11, 0), "UK",
+                 {"history": _calls(UK_ABANDON, abandoned=True)}, set(), None,
+                 id="uk-72h-after-abandon-across-bst-end"),
+    pytest.param(UK_NUMBER, local(LONDON, 2026, 10, 26, 11, 0), "UK",
+                 {"history": _calls(UK_ABANDON - timedelta(hours=1)),
+                  "last_abandon_at": UK_ABANDON, "agent_guaranteed": True}, set(), None,
+                 id="uk-abandon-with-guaranteed-agent"),
+    pytest.param(CN_MOBILE, local(SHANGHAI, 2026, 9, 20, 10), "CN",
+                 {"history": _calls(local(SHANGHAI, 2024, 5, 6, 10), refusal=True)},
+                 {"cn.refusal"}, None, id="cn-refused-2-years-ago-in-another-campaign"),
+    pytest.param(CN_MOBILE, local(SHANGHAI, 2026, 10, 3, 10), "CN",
+                 {"last_refusal_at": local(SHANGHAI, 2026, 9, 30, 10)},
+                 {"cn.window", "cn.refusal"}, None, id="cn-refused-and-golden-week"),
+    pytest.param(FR_NUMBER, local(PARIS, 2026, 5, 5, 11), "FR",
+                 {"history": _calls(local(PARIS, 2026, 4, 7, 11), refusal=True)},
+                 {"fr.refusal"}, local(PARIS, 2026, 6, 8, 10),
+                 id="fr-refused-in-another-campaign-60-days"),
+    pytest.param(NY_NUMBER, US_AFTER_SPRING_FORWARD, "US",
+                 {"registry_scrubs": {"us.dnc": US_AFTER_SPRING_FORWARD - timedelta(days=31)}},
+                 set(), None, id="us-dnc-scrub-31-days-old"),
+    pytest.param(NY_NUMBER, US_AFTER_SPRING_FORWARD, "US",
+                 {"registry_scrubs": {"us.dnc": US_AFTER_SPRING_FORWARD
+                                      - timedelta(days=31, minutes=1)}},
+                 {"us.dnc.scrub"}, None, id="us-dnc-scrub-stale-by-a-minute"),
+    pytest.param(UK_NUMBER, local(LONDON, 2026, 7, 15, 12), "UK",
+                 {"registry_scrubs": {"uk.tps": local(LONDON, 2026, 6, 16, 12)}},
+                 {"uk.tps.scrub"}, None, id="uk-tps-scrub-29-days-old"),
+]
+
+
+@pytest.mark.parametrize(("number", "at", "market", "fields", "blocked_by", "next_at"),
+                         HISTORY_CASES)
+def test_history_dates_that_matter(
+    number: str, at: datetime, market: str, fields: dict[str, Any], blocked_by: set[str],
+    next_at: datetime | None,
+) -> None:
+    """Caps, cooldowns, refusals and scrub ages count elapsed time across DST changes."""
+    decision = ENGINE.check(request(number, at, market, **fields))
+    assert {r.rule for r in decision.reasons} == blocked_by
+    assert decision.allowed is (not blocked_by)
+    assert decision.next_allowed_at == next_at
+    if next_at is not None:
+        assert ENGINE.check(request(number, next_at, market, **fields)).allowed

@@ -212,13 +212,22 @@ def test_missing_scrub_blocks() -> None:
     ("number", "market", "registry", "rule"),
     [(NY_NUMBER, "US", "us.dnc", "us.dnc.registry"), (UK_NUMBER, "UK", "uk.tps",
                                                       "uk.tps.registry"),
-     (IN_NUMBER, "IN", "in.ncpr", "in.ncpr")],
+     (UK_NUMBER, "UK", "uk.ctps", "uk.ctps.registry"),
+     (IN_NUMBER, "IN", "in.ncpr", "in.ncpr"),
+     (CN_MOBILE, "CN", "工信部", "dnc.registry")],
 )
 def test_national_registry_hit_blocks(number, market, registry, rule) -> None:
-    at = utc(2026, 7, 15, 11, 0) if market != "US" else FL_NOON
+    at = {"US": FL_NOON, "CN": CN_TUESDAY}.get(market, utc(2026, 7, 15, 11, 0))
     hit = (SuppressionHit(SuppressionKind.REGISTRY, registry=registry),)
     decision = ENGINE.check(request(number, at, market, suppressions=hit))
     assert rules_of(decision) == {rule}
+    assert decision.final and decision.next_allowed_at is None
+
+
+def test_a_named_national_registry_is_left_to_its_rule_set() -> None:
+    """`dnc.registry` catches lists no rule set names, and only those (no double reasons)."""
+    hit = (SuppressionHit(SuppressionKind.REGISTRY, registry="us.dnc"),)
+    assert ENGINE.check(request(CN_MOBILE, CN_TUESDAY, "CN", suppressions=hit)).allowed
 
 
 # -- agents, caller ID, campaign settings ---------------------------------------------------

@@ -13,8 +13,24 @@ import holidays
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compliance import Attempt, CheckRequest, ComplianceEngine
-from tests.compliance.builders import CN_MOBILE, FL_NUMBER, FR_NUMBER, UK_NUMBER, request
+from compliance import (
+    AbandonmentStatus,
+    AgentCounters,
+    Attempt,
+    CheckRequest,
+    ComplianceEngine,
+    SuppressionHit,
+    SuppressionKind,
+)
+from tests.compliance.builders import (
+    CN_MOBILE,
+    FL_NUMBER,
+    FR_NUMBER,
+    IN_NUMBER,
+    NY_NUMBER,
+    UK_NUMBER,
+    request,
+)
 
 ENGINE = ComplianceEngine()
 CN_CALENDAR = holidays.country_holidays("CN")
@@ -22,6 +38,7 @@ FR_CALENDAR = holidays.country_holidays("FR")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
 PARIS = ZoneInfo("Europe/Paris")
+KOLKATA = ZoneInfo("Asia/Kolkata")
 
 # Derandomized: the same examples on every run, so the suite is deterministic.
 PROPERTY_SETTINGS = settings(
@@ -29,7 +46,7 @@ PROPERTY_SETTINGS = settings(
 )
 
 MARKETS = {"CN": (CN_MOBILE, "CN"), "FL": (FL_NUMBER, "US"), "FR": (FR_NUMBER, "FR"),
-           "UK": (UK_NUMBER, "UK")}
+           "UK": (UK_NUMBER, "UK"), "NY": (NY_NUMBER, "US"), "IN": (IN_NUMBER, "IN")}
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,14 @@ def violations(market: str, calls: list[Attempt]) -> list[str]:
             c.abandoned and call.at - c.at < timedelta(hours=72) for c in earlier
         ):
             found.append(f"UK call within 72 h of an abandon at {call.at}")
+        elif market == "NY":
+            t = call.at.astimezone(NEW_YORK)
+            if not 8 <= t.hour < 21:
+                found.append(f"US window at {t}")
+        elif market == "IN":
+            t = call.at.astimezone(KOLKATA)
+            if not 9 <= t.hour < 21:
+                found.append(f"IN window at {t}")
     return found
 
 
@@ -114,6 +139,50 @@ def violations(market: str, calls: list[Attempt]) -> list[str]:
 def test_allowed_calls_never_break_a_rule(market: str, start: datetime, plan: list[Step]) -> None:
     calls = simulate(market, start, plan)
     assert violations(market, calls) == []
+
+
+MARKET_ZONES = {"CN": SHANGHAI, "FL": NEW_YORK, "FR": PARIS, "UK": ZoneInfo("Europe/London"),
+                "NY": NEW_YORK, "IN": KOLKATA}
+
+
+def window_open(market: str, at: datetime) -> bool:
+    """The calling hours of each market, read independently of the engine's code."""
+    t = at.astimezone(MARKET_ZONES[market])
+    if market == "CN":
+        return CN_CALENDAR.is_working_day(t.date()) and 9 <= t.hour < 18
+    if market == "FR":
+        hours = 10 <= t.hour < 13 or 14 <= t.hour < 20
+        return t.weekday() < 5 and t.date() not in FR_CALENDAR and hours
+    if market == "FL":
+        return 8 <= t.hour < 20
+    if market == "NY":
+        return 8 <= t.hour < 21
+    if market == "IN":
+        return 9 <= t.hour < 21
+    return True  # the UK rules set no calling hours
+
+
+# Each full hour and the minute before it: every window edge of every market is among them.
+EDGE_MINUTES = tuple(m for h in range(24) for m in (h * 60 - 1, h * 60) if m >= 0)
+
+
+@settings(PROPERTY_SETTINGS, max_examples=200)
+@given(st.sampled_from(sorted(MARKETS)), st.randoms(use_true_random=False))
+def test_window_decisions_match_an_independent_reading(
+    market: str, rng: random.Random
+) -> None:
+    """A lone call is allowed exactly when the market's calling hours are open, on random
+    days of two years (DST changes, holidays, make-up workdays) at every edge minute and at
+    random minutes."""
+    number, rules = MARKETS[market]
+    zone = MARKET_ZONES[market]
+    day = datetime(2025, 1, 1, tzinfo=zone) + timedelta(days=rng.randrange(730))
+    midnight = datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+    minutes = EDGE_MINUTES + tuple(rng.randrange(24 * 60) for _ in range(10))
+    for minute in minutes:
+        at = midnight + timedelta(minutes=minute)
+        decision = ENGINE.check(request(number, at, rules))
+        assert decision.allowed is window_open(market, at), (at, decision.reasons)
 
 
 def _probe(market: str, start: datetime, plan: list[Step]) -> CheckRequest:
@@ -154,3 +223,55 @@ def test_next_allowed_at_is_the_first_allowed_moment(
     assert ENGINE.check(replace(probe, at=decision.next_allowed_at)).allowed
     just_before = max(probe.at, decision.next_allowed_at - timedelta(seconds=1))
     assert not ENGINE.check(replace(probe, at=just_before)).allowed
+
+
+# Any suppression that applies to the number: one per kind, plus registries of each market.
+APPLYING_HITS = {
+    "company": SuppressionHit(SuppressionKind.COMPANY_DNC),
+    "complaint": SuppressionHit(SuppressionKind.COMPLAINT),
+    "own-campaign": SuppressionHit(SuppressionKind.CAMPAIGN, campaign_id=1),
+    "unnamed-registry": SuppressionHit(SuppressionKind.REGISTRY, registry="cn.miit"),
+}
+MARKET_REGISTRIES = {"FL": ("us.dnc",), "NY": ("us.dnc",), "UK": ("uk.tps", "uk.ctps"),
+                     "IN": ("in.ncpr",)}
+
+
+@settings(PROPERTY_SETTINGS, max_examples=150)
+@given(st.sampled_from(sorted(MARKETS)), starts, st.lists(steps, min_size=1, max_size=10),
+       st.sampled_from([*sorted(APPLYING_HITS), "market-registry"]), st.integers(0, 1))
+def test_a_suppressed_number_is_never_allowed(
+    market: str, start: datetime, plan: list[Step], hit_name: str, which: int
+) -> None:
+    """Whatever the time or history, a list the number is on ends the lead."""
+    if hit_name == "market-registry":
+        registries = MARKET_REGISTRIES.get(market, ("cn.miit",))
+        hit = SuppressionHit(SuppressionKind.REGISTRY, registry=registries[which % len(registries)])
+    else:
+        hit = APPLYING_HITS[hit_name]
+    probe = replace(_probe(market, start, plan), suppressions=(hit,))
+    decision = ENGINE.check(probe)
+    assert not decision.allowed and decision.final and decision.next_allowed_at is None
+
+
+@settings(PROPERTY_SETTINGS, max_examples=150)
+@given(st.sampled_from(sorted(MARKETS)), starts, st.integers(0, 400), st.integers(1, 400),
+       st.integers(0, 12), st.booleans())
+def test_caps_and_abandonment_limits_hold(
+    market: str, start: datetime, calls_today: int, live_answers: int, abandons: int,
+    guaranteed: bool,
+) -> None:
+    """The CN agent cap (200/day) and the US/UK 3% abandonment limit are never exceeded:
+    an over-cap agent or an over-limit campaign gets no unguaranteed dial."""
+    number, rules = MARKETS[market]
+    status = AbandonmentStatus(live_answers=live_answers, abandons=abandons, limit=0.03,
+                               window_start=start - timedelta(days=30), recovers_at=None)
+    decision = ENGINE.check(request(number, start, rules, agent=AgentCounters("a1", calls_today),
+                                    abandonment=status, agent_guaranteed=guaranteed))
+    blocked = {r.rule for r in decision.reasons}
+    assert ("cn.agent_daily_cap" in blocked) is (market == "CN" and calls_today >= 200)
+    over = abandons / live_answers > 0.03 and not guaranteed
+    if market in ("FL", "NY", "UK"):
+        assert (f"{rules.lower()}.abandon_rate" in blocked) is over
+    if decision.allowed:
+        assert not over or market in ("CN", "FR", "IN")
+        assert calls_today < 200 or market != "CN"

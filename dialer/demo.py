@@ -31,7 +31,7 @@ from sqlalchemy.orm import selectinload
 
 from compliance import CheckRequest, ComplianceEngine, ComplianceProfile
 from dialer.db.engine import SessionFactory
-from dialer.db.enums import LeadStatus
+from dialer.db.enums import LeadStatus, Role
 from dialer.db.models import Agent, CallAttempt, Campaign, Lead
 from dialer.leads.importer import import_leads
 from dialer.leads.sample import write_sample_leads
@@ -40,7 +40,8 @@ from dialer.runtime.agi_router import hash_pin
 from dialer.runtime.clock import Clock
 from dialer.runtime.control import ControlError
 from dialer.service import DialerService
-from dialer.services.users import ensure_admin
+from dialer.services.errors import Conflict
+from dialer.services.users import create_user, ensure_admin
 from dialer.settings import AsteriskServer, HttpSettings, Settings
 from pbxsim import PbxSim, PbxSimConfig, PopulationModel
 
@@ -50,6 +51,7 @@ DEMO_CAMPAIGN = "Demo campaign"
 DEMO_SERVER = "sim"
 DEMO_TRUNK = "demo-trunk"
 DEMO_ADMIN = ("admin", "demo-admin")
+DEMO_AGENT_PASSWORD = "demo-agent"  # console agents log in as agent<ext>, e.g. agent1001
 SAMPLE_NUMBER = "+8613800138000"
 
 # What simulated agents choose after a conversation, and how often (a Chinese sales list).
@@ -86,6 +88,10 @@ class DemoOptions:
     serve_http: bool = True
     http_port: int = 8080
     start_wall: datetime | None = None  # None: now, or the next opening of the window
+    # The first N agents (1001, 1002, ...) are left to people at the agent console: they
+    # get a login (agent<ext> / DEMO_AGENT_PASSWORD) and are neither logged in nor driven
+    # by SimulatedAgents.
+    console_agents: int = 0
 
 
 @dataclass
@@ -97,6 +103,7 @@ class DemoWorld:
     agents: SimulatedAgents
     started_wall: datetime
     url: str | None
+    console_agent_ids: list[int] = field(default_factory=list)
 
 
 def free_port(preferred: int = 0) -> int:
@@ -128,10 +135,17 @@ def demo_start(now: datetime | None = None) -> datetime:
     return decision.next_allowed_at + timedelta(minutes=10)
 
 
+def console_login(index: int) -> str:
+    """The console username of the index-th demo agent (0 -> agent1001)."""
+    return f"agent{1001 + index}"
+
+
 async def prepare_demo(
     sessions: SessionFactory, options: DemoOptions, default_region: str = "CN"
 ) -> tuple[int, list[int]]:
     """The sample campaign, its agents and enough callable leads; idempotent."""
+    if not 0 <= options.console_agents <= options.agents:
+        raise ValueError("console_agents must be between 0 and the number of agents")
     await ensure_admin(sessions, *DEMO_ADMIN)
     async with sessions() as session, session.begin():
         campaign = await session.scalar(select(Campaign).where(Campaign.name == DEMO_CAMPAIGN))
@@ -200,6 +214,16 @@ async def prepare_demo(
         existing = await session.scalar(
             select(func.count()).select_from(Lead).where(Lead.campaign_id == campaign_id)
         )
+    for i, agent_id in enumerate(agent_ids[: options.console_agents]):
+        with contextlib.suppress(Conflict):  # created by an earlier run
+            await create_user(
+                sessions,
+                console_login(i),
+                DEMO_AGENT_PASSWORD,
+                Role.AGENT,
+                display_name=f"坐席{i + 1:02d}",
+                agent_id=agent_id,
+            )
     if (callable_leads or 0) < options.leads // 2:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "demo-leads.csv"
@@ -247,7 +271,7 @@ class SimulatedAgents:
                 payload = event.payload
                 attempt = payload.get("attempt_id")
                 if payload.get("state") == AgentState.WRAPUP.value and attempt:
-                    if attempt in self._handled:
+                    if attempt in self._handled or int(payload["agent_id"]) not in self.agent_ids:
                         continue
                     self._handled.add(attempt)
                     self._spawn(self._wrap_up(int(payload["agent_id"]), attempt))
@@ -339,12 +363,14 @@ async def start_demo(settings: Settings, options: DemoOptions) -> DemoWorld:
     client = service.ami[DEMO_SERVER]
     async with asyncio.timeout(10):
         await client.wait_ready()
-    agents = SimulatedAgents(service, agent_ids, random.Random(options.seed))
+    console_ids = agent_ids[: options.console_agents]
+    simulated_ids = agent_ids[options.console_agents :]
+    agents = SimulatedAgents(service, simulated_ids, random.Random(options.seed))
     agents._spawn(agents.run())
     await asyncio.sleep(0)  # subscribe before the first agent event
     await agents.login_all()
     url = f"http://127.0.0.1:{http_port}/" if options.serve_http else None
-    return DemoWorld(service, sim, campaign_id, agent_ids, agents, start_wall, url)
+    return DemoWorld(service, sim, campaign_id, agent_ids, agents, start_wall, url, console_ids)
 
 
 async def stop_demo(world: DemoWorld, drain_s: float = 120.0) -> None:
@@ -467,9 +493,16 @@ def _render(world: DemoWorld) -> Any:
             str(agent.calls_today),
             agent.pause_reason or "",
         )
-    login = f"(login {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]})"
-    footer = f"dashboard: {world.url}  {login}" if world.url else ""
+    footer = f"dashboard: {world.url}  {_logins(world)}" if world.url else ""
     return Group(camp, agents, footer)
+
+
+def _logins(world: DemoWorld) -> str:
+    text = f"(login {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}"
+    if world.console_agent_ids:
+        users = ", ".join(console_login(i) for i in range(len(world.console_agent_ids)))
+        text += f"; agent console {world.url}ui/agent.html as {users} / {DEMO_AGENT_PASSWORD}"
+    return text + ")"
 
 
 async def run_demo(settings: Settings, options: DemoOptions) -> Books:
@@ -482,7 +515,7 @@ async def run_demo(settings: Settings, options: DemoOptions) -> Books:
     print(
         f"demo running at {options.speed:g}x speed, simulated clock from "
         f"{world.started_wall:%Y-%m-%d %H:%M} UTC; "
-        + (f"dashboard {world.url} (login {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]})" if world.url else "")
+        + (f"dashboard {world.url} {_logins(world)}" if world.url else "")
     )
     try:
         timeout = options.minutes * 60 if options.minutes is not None else None
@@ -536,6 +569,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--leads", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-live", action="store_true", help="no live terminal view")
+    parser.add_argument(
+        "--console-agents",
+        type=int,
+        default=0,
+        help="leave the first N agents to people at the web agent console",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(
@@ -549,6 +588,7 @@ def main(argv: list[str]) -> int:
         seed=args.seed,
         live_view=not args.no_live,
         http_port=settings.http.port,
+        console_agents=args.console_agents,
     )
     books = asyncio.run(run_demo(settings, options))
     return 0 if books.open_attempts == 0 else 1

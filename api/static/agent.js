@@ -3,6 +3,10 @@
 
 let agentId = null;
 let sessionSince = null;
+// The live stream is the newest word on the agent's state: an HTTP answer that crosses a live
+// event (e.g. "connecting" from sign-in arriving after "ready") must not paint over it.
+let liveEvents = 0;
+let callRequests = 0;
 
 const msg = (id, text) => { document.getElementById(id).textContent = text || ""; };
 
@@ -12,20 +16,30 @@ function showSession(view) {
   sessionSince = view && view.since ? view.since : null;
 }
 
+function showSessionUnlessStale(view, seen) {
+  if (seen === liveEvents) showSession(view);
+}
+
 async function session(path, body) {
-  try { showSession(await Api.call("POST", `/v1/agents/${agentId}/session/${path}`, body)); msg("session-msg"); await loadCall(); }
-  catch (err) { msg("session-msg", err.message); }
+  const seen = liveEvents;
+  try {
+    const view = await Api.call("POST", `/v1/agents/${agentId}/session/${path}`, body);
+    showSessionUnlessStale(view, seen); msg("session-msg"); await loadCall();
+  } catch (err) { msg("session-msg", err.message); }
 }
 
 async function loadSession() {
-  try { showSession(await Api.call("GET", `/v1/agents/${agentId}/session`)); }
-  catch (err) { showSession(null); }
+  const seen = liveEvents;
+  try { showSessionUnlessStale(await Api.call("GET", `/v1/agents/${agentId}/session`), seen); }
+  catch (err) { showSessionUnlessStale(null, seen); }
 }
 
 async function loadCall() {
+  const request = ++callRequests;
   let data;
   try { data = await Api.call("GET", `/v1/agents/${agentId}/session/call`); }
   catch (err) { msg("call-msg", err.message); return; }
+  if (request !== callRequests) return; // a later request answers instead
   const has = data && data.call;
   document.getElementById("no-call").hidden = !!has;
   document.getElementById("call").hidden = !has;
@@ -69,7 +83,13 @@ async function start() {
   if (agentId == null) { msg("session-msg", "此账号不是坐席 this user is not an agent"); return; }
   await loadSession(); await loadCall(); await loadCallbacks().catch(() => {});
   Api.live((event) => {
-    if (event.topic.startsWith("agent/")) { showSession({ ...event.payload, since: new Date(event.at * 1000).toISOString() }); loadCall(); }
+    if (event.topic.startsWith("agent/")) {
+      liveEvents += 1;
+      const changed = document.getElementById("state").className !== "state-" + event.payload.state;
+      const at = changed || !sessionSince ? new Date(event.at * 1000).toISOString() : sessionSince;
+      showSession({ ...event.payload, since: at });
+      loadCall();
+    }
   }, (on) => document.getElementById("live-dot").classList.toggle("on", on));
   setInterval(() => { document.getElementById("since").textContent = sessionSince ? since(sessionSince) : ""; }, 1000);
   setInterval(loadCall, 5000);

@@ -31,6 +31,7 @@ from ami.events import (
     OriginateResponse,
     VarSet,
 )
+from compliance import AgentCounters
 from dialer.db.enums import CampaignStatus, DialMode, LeadStatus, RecordingMode
 from dialer.db.models import Agent, Campaign, Disposition
 from dialer.leads.phone import normalise_number
@@ -263,9 +264,7 @@ class DialerEngine:
         placed = 0
         for agent_id, lead in claimed:
             agent = ready[agent_id]
-            decision = await self.gate.check_lead(
-                run.config, lead, self.clock.now(), agent_guaranteed=True
-            )
+            decision = await self._check_for(agent, run, lead)
             if not decision.allowed or agent.state is not AgentState.READY:
                 if decision.allowed:  # the agent got another call meanwhile: later
                     self.writer.submit(store.unclaim_op(lead.id, lead.status, None, "agent busy"))
@@ -314,9 +313,10 @@ class DialerEngine:
         was checked already and the call is the agent's alone."""
         config = run.config
         at = self.clock.now()
+        caller_id = run.next_caller_id()
         if agent is None:
             try:
-                decision = await self.gate.check_lead(config, lead, at)
+                decision = await self.gate.check_lead(config, lead, at, caller_id=caller_id or None)
             except Exception:
                 run.hopper.appendleft(lead)  # kept for the next tick, not forgotten
                 raise
@@ -324,7 +324,6 @@ class DialerEngine:
                 self._blocked(run, lead, decision)
                 return False
         attempt_id = f"att-{uuid.uuid4().hex[:20]}"
-        caller_id = run.next_caller_id()
         settings = self.settings.server(server)
         trunk = config.trunk or settings.default_trunk
         number = lead.phone_e164.lstrip("+")
@@ -1033,9 +1032,7 @@ class DialerEngine:
             if not leads:
                 return None
             lead = leads[0]
-            decision = await self.gate.check_lead(
-                run.config, lead, self.clock.now(), agent_guaranteed=True
-            )
+            decision = await self._check_for(agent, run, lead)
             if not decision.allowed:
                 self._blocked(run, lead, decision)
                 continue
@@ -1083,14 +1080,25 @@ class DialerEngine:
             )
         if lead is None:
             raise LookupError(f"{parsed.e164} is already being dialled in this campaign")
-        decision = await self.gate.check_lead(
-            run.config, lead, self.clock.now(), agent_guaranteed=True
-        )
+        decision = await self._check_for(agent, run, lead)
         if not decision.allowed:
             self._blocked(run, lead, decision)
             reasons = "; ".join(f"{r.rule}: {r.detail}" for r in decision.reasons)
             raise PermissionError(f"compliance blocks {parsed.e164}: {reasons}")
         return await self._dial_for(agent, run, lead)
+
+    async def _check_for(
+        self, agent: AgentSession, run: CampaignRun, lead: store.ClaimedLead
+    ) -> Any:
+        """The gate's decision for a call an agent is already waiting on."""
+        counters = AgentCounters(
+            agent_id=str(agent.agent_id),
+            calls_today=agent.calls_today,
+            day_zone=self.settings.default_timezone,
+        )
+        return await self.gate.check_lead(
+            run.config, lead, self.clock.now(), agent=counters, agent_guaranteed=True
+        )
 
     async def _dial_for(
         self, agent: AgentSession, run: CampaignRun, lead: store.ClaimedLead

@@ -9,8 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from dialer.db.engine import SessionFactory
 from dialer.db.models import Agent, Campaign
+from dialer.runtime.agi_router import hash_pin
 from dialer.services.errors import Conflict, Invalid, NotFound
-from dialer.services.users import hash_password
 
 EDITABLE = {"extension", "name", "asterisk_server", "active"}
 
@@ -43,7 +43,7 @@ async def create_agent(
     async with session_factory() as session, session.begin():
         if await _extension_taken(session, fields.get("extension", "")):
             raise Conflict(f"extension {fields.get('extension')!r} is taken")
-        agent = Agent(**fields, pin_hash=hash_password(pin) if pin else "")
+        agent = Agent(**fields, pin_hash=hash_pin(pin) if pin else "")  # as *55 checks it
         agent.campaigns = []
         if campaign_ids:
             await _assign(session, agent, campaign_ids)

@@ -161,7 +161,7 @@ async def change_status(
 
 def pacing_view(campaign: Campaign) -> dict[str, Any]:
     view = dict(campaign.pacing or {})
-    view.setdefault("mode", campaign.dial_mode)
+    view["mode"] = campaign.dial_mode  # the runtime paces by dial_mode, whatever pacing says
     return view
 
 
@@ -181,6 +181,7 @@ async def patch_pacing(
         for key, value in changes.items():
             if key == "mode":
                 campaign.dial_mode = DialMode(value).value
+                pacing.pop("mode", None)  # no stale copy beside dial_mode
             else:
                 pacing[key] = value
         campaign.pacing = pacing

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from dialer.db.models import AuditLog
+from dialer.db.models import Agent, AuditLog
+from dialer.runtime.agi_router import verify_pin
 from tests.api.conftest import Harness
 
 
@@ -71,6 +72,18 @@ async def test_pacing_change_is_audited(harness: Harness) -> None:
     assert harness.runtime.changed == [cid]
 
 
+async def test_pacing_mode_reads_back_the_dial_mode(harness: Harness) -> None:
+    """A campaign created with `pacing.mode` (as the demo's is) shows the mode it dials in."""
+    c, h = harness.client, harness.supervisor
+    body = {"name": "m", "dial_mode": "predictive", "pacing": {"mode": "predictive"}}
+    cid = (await c.post("/v1/campaigns", json=body, headers=h)).json()["id"]
+    changed = await c.patch(f"/v1/campaigns/{cid}/pacing", json={"mode": "progressive"}, headers=h)
+    assert changed.json()["settings"]["mode"] == "progressive"
+    read = (await c.get(f"/v1/campaigns/{cid}/pacing", headers=h)).json()
+    assert read["settings"]["mode"] == "progressive"
+    assert (await c.get(f"/v1/campaigns/{cid}", headers=h)).json()["dial_mode"] == "progressive"
+
+
 async def test_dispositions_config(harness: Harness) -> None:
     c = harness.client
     body = {"code": "VIP", "label": "贵宾", "success": True}
@@ -119,6 +132,9 @@ async def test_agent_crud(harness: Harness) -> None:
     assert created.status_code == 201, created.text
     agent = created.json()
     assert agent["campaign_ids"] == [cid] and "pin" not in agent
+    async with harness.session_factory() as session:
+        row = await session.get(Agent, agent["id"])
+    assert row is not None and verify_pin("4321", row.pin_hash)  # the phone login (*55) check
     taken = await c.post("/v1/agents", json={"extension": "1010"}, headers=h)
     assert taken.status_code == 409
     unknown_campaign = await c.post(

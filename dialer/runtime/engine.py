@@ -123,8 +123,16 @@ class DialerEngine:
         self._previews: dict[str, tuple[int, store.ClaimedLead]] = {}  # by agent extension
         self._callback_polled: dict[tuple[int, str], float] = {}
         self._agent_day: dict[str, date] = {}  # the day each agent's calls_today counts
+        self._desk_phones: set[str] = set()  # agents logged in from a phone (*55), no screen
+        self._background: set[asyncio.Task[None]] = set()
         self._zone = ZoneInfo(settings.default_timezone)
         self.callback_poll_s = 10.0
+
+    def _spawn(self, coro: Any) -> None:
+        """A PBX action whose result nothing waits for (a failure is only logged)."""
+        task = asyncio.get_running_loop().create_task(_quiet(coro))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # ------------------------------------------------------------------ loading
 
@@ -685,6 +693,12 @@ class DialerEngine:
             self._wrap_timers[agent.extension] = loop.call_later(
                 self.clock.real_seconds(timeout), self._wrapup_timed_out, agent.extension
             )
+            if agent.extension in self._desk_phones and agent.leg_uniqueid:
+                # a desk phone has no screen: its leg goes to the DTMF disposition prompt
+                # (dialer-wrapup), which sends it back into its bridge afterwards
+                port = self.pbx.get(agent.server)
+                if port is not None:
+                    self._spawn(port.redirect(agent.leg_uniqueid, "dialer-wrapup", agent.extension))
         self._publish_call(attempt)
 
     def _wrapup_timed_out(self, extension: str) -> None:
@@ -720,7 +734,7 @@ class DialerEngine:
             self._customer_left(attempt)
             port = self.pbx.get(attempt.server)
             if port is not None:
-                asyncio.get_running_loop().create_task(_quiet(port.hangup(attempt.id)))
+                self._spawn(port.hangup(attempt.id))
         timer = self._wrap_timers.pop(agent.extension, None)
         if timer is not None:
             timer.cancel()
@@ -898,7 +912,7 @@ class DialerEngine:
             if attempt.state is AttemptState.CONNECTED:
                 port = self.pbx.get(attempt.server)
                 if port is not None:
-                    asyncio.get_running_loop().create_task(_quiet(port.hangup(attempt.id)))
+                    self._spawn(port.hangup(attempt.id))
             self.dispose(agent, "AGENT_GONE", notes="agent phone hung up", system=True)
         if agent.state is not AgentState.OFFLINE:
             agent.transition(AgentState.OFFLINE, self.clock.monotonic())
@@ -934,7 +948,9 @@ class DialerEngine:
         agent.transition(AgentState.CONNECTING, self.clock.monotonic())
         self._publish_agent(agent)
         if via_phone:
+            self._desk_phones.add(agent.extension)
             return agent  # the phone is already calling in; its ConfbridgeJoin makes it ready
+        self._desk_phones.discard(agent.extension)
         self._leg_seq += 1
         leg = f"agent-{row.extension}-{uuid.uuid4().hex[:8]}"
         agent.leg_uniqueid = leg

@@ -32,6 +32,7 @@ class FakePbx:
     hangups: list[str] = field(default_factory=list)
     channels: list[LiveChannel] = field(default_factory=list)
     recordings: list[tuple[str, str]] = field(default_factory=list)
+    redirects: list[tuple[str, str, str]] = field(default_factory=list)
 
     async def originate(
         self,
@@ -63,7 +64,7 @@ class FakePbx:
         self.hangups.append(channel)
 
     async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
-        pass
+        self.redirects.append((channel, context, exten))
 
     async def record(self, channel: str, file: str) -> None:
         self.recordings.append((channel, file))

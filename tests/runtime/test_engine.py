@@ -372,3 +372,29 @@ async def test_a_lead_retried_its_daily_number_of_times_waits_for_tomorrow(world
     # next Shanghai midnight is 16:00 UTC
     assert lead.status == "retry"
     assert lead.next_call_at.replace(tzinfo=UTC) == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+
+
+async def test_desk_phone_agent_dispositions_by_dtmf_after_the_call(world):
+    from dialer.runtime.agi_router import EngineRouter
+
+    eng, pbx, sessions, cid = world
+    agent = await eng.agent_login(1, via_phone=True)  # dialled *55 and typed the PIN
+    eng.handle_event(
+        "pbx1", channel_event("ConfbridgeJoin", "phone-leg-1", Conference="agent-1001")
+    )
+    assert agent.state is AgentState.READY and agent.leg_uniqueid == "phone-leg-1"
+    await eng.tick(cid)
+    att = pbx.originates[-1]["attempt_id"]
+    eng.handle_event("pbx1", answered(att))
+    await eng.route_answered(att, None)
+    eng.handle_event("pbx1", channel_event("ConfbridgeLeave", att, Conference="agent-1001"))
+    await asyncio.sleep(0)
+    assert pbx.redirects == [("phone-leg-1", "dialer-wrapup", "1001")]
+    router = EngineRouter(eng)
+    prompt = await router.wrapup_prompt("1001")
+    assert "1" in prompt.valid_codes
+    assert await router.submit_dtmf_disposition("1001", "1")  # 1 = SALE
+    assert agent.state is AgentState.READY
+    assert await eng.writer.flush(5)
+    async with sessions() as s:
+        assert (await s.get(CallAttempt, att)).disposition == "SALE"

@@ -101,5 +101,40 @@ document.getElementById("pause").addEventListener("click", () => session("pause"
 document.getElementById("session-logout").addEventListener("click", async () => {
   try { await Api.call("POST", `/v1/agents/${agentId}/session/logout`); showSession(null); } catch (err) { msg("session-msg", err.message); }
 });
+// Preview (see the lead, then dial or skip), manual dialing and on-demand recording.
+function showPreview(data) {
+  const lead = data && data.lead;
+  document.getElementById("preview").hidden = !lead;
+  if (!lead) return;
+  document.getElementById("preview-name").textContent = lead.name || "—";
+  document.getElementById("preview-phone").textContent = lead.phone || "";
+  document.getElementById("preview-info").textContent =
+    `${lead.attempt_count} 次 attempts` + (lead.last_disposition ? ` · ${lead.last_disposition}` : "");
+  document.getElementById("script").textContent = data.script || "";
+}
+
+async function dialing(path, body, after) {
+  try {
+    const data = await Api.call("POST", `/v1/agents/${agentId}/session/${path}`, body);
+    msg("dial-msg"); if (after) after(data); await loadSession(); await loadCall();
+  } catch (err) { msg("dial-msg", err.message); }
+}
+
+document.getElementById("preview-next").addEventListener("click", () => dialing("preview", undefined, (data) => {
+  showPreview(data); if (!data.lead) msg("dial-msg", "暂无可预览线索 no lead to preview");
+}));
+document.getElementById("preview-dial").addEventListener("click", () => dialing("preview/dial", undefined, () => showPreview(null)));
+document.getElementById("preview-skip").addEventListener("click", () => dialing("preview/skip", undefined, () => showPreview(null)));
+document.getElementById("manual-dial").addEventListener("click", () => {
+  const number = document.getElementById("manual-number").value.trim();
+  if (!number) { msg("dial-msg", "请输入号码 type a number"); return; }
+  dialing("dial", { number });
+});
+document.getElementById("record").addEventListener("click", async () => {
+  try {
+    const data = await Api.call("POST", `/v1/agents/${agentId}/session/record`);
+    msg("record-msg", "录音中 recording " + data.recording_path);
+  } catch (err) { msg("record-msg", err.message); }
+});
 document.getElementById("logout").addEventListener("click", () => { Api.logout(); location.reload(); });
 setupLogin(start);

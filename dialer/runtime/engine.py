@@ -118,7 +118,7 @@ class DialerEngine:
         self._leg_seq = 0
         self.connect_window_s = 2.0
         self.hopper_batch = 50
-        self.dial_concurrency = 8  # dials of one tick in progress at once
+        self.dial_concurrency = 12  # dials of one tick in progress at once (< the DB pool)
         self.on_agent_ready: list[Callable[[AgentSession], None]] = []
         self._previews: dict[str, tuple[int, store.ClaimedLead]] = {}  # by agent extension
         self._callback_polled: dict[tuple[int, str], float] = {}
@@ -1087,8 +1087,13 @@ class DialerEngine:
             raise LookupError(f"agent {agent.extension} is busy ({agent.state.value})")
         if agent.extension in self._previews:
             raise LookupError(f"agent {agent.extension} has a lead in preview: dial or skip it")
-        modes = tuple(DialMode) if campaign_id is not None else (DialMode.MANUAL,)
-        run = self._agent_run(agent, modes, campaign_id)
+        if campaign_id is None:  # the agent's manual campaign, else any it works in
+            try:
+                run = self._agent_run(agent, (DialMode.MANUAL,))
+            except LookupError:
+                run = self._agent_run(agent, tuple(DialMode))
+        else:
+            run = self._agent_run(agent, tuple(DialMode), campaign_id)
         parsed = normalise_number(number, self.settings.default_region)  # InvalidNumber
         async with self.sessions() as session, session.begin():
             lead = await store.claim_number(

@@ -111,6 +111,7 @@ async def _run(world: DemoWorld, chromium_path: str) -> None:
                 await _agent_signs_in(console)
                 await _campaign_action(dashboard, "Start", "active")
                 await _agent_takes_a_call(world, console)
+                await _agent_dials_by_hand(world, console)
             finally:
                 await browser.close()
 
@@ -293,4 +294,27 @@ async def _agent_takes_a_call(world: DemoWorld, page: Page) -> None:
     assert attempt.notes == NOTES
     assert attempt.agent_id == agent_id
     assert attempt.lead_id == lead.id
+    _no_script_errors(page)
+
+
+async def _agent_dials_by_hand(world: DemoWorld, page: Page) -> None:
+    """Paused (so no predictive call lands), the agent types a number: compliance passes,
+    the call rings for this agent alone, and it is on the books like any other dial."""
+    from playwright.async_api import expect
+
+    agent_id = world.console_agent_ids[0]
+    state = page.locator("#state")
+    await page.locator("#pause-reason").select_option("training")
+    await page.locator("#pause").click()
+    await expect(state).to_have_text("paused (training)")
+    await page.locator("#manual-number").fill("139 0000 1234")
+    await page.locator("#manual-dial").click()
+    await expect(state).to_have_text("talking")
+    await expect(page.locator("#dial-msg")).to_have_text("")
+    current = world.service.control.current_call(agent_id)
+    assert current is not None
+    async with world.service.sessions() as session:
+        lead = await session.get(Lead, current.lead_id)
+    assert lead is not None and lead.phone_e164 == "+8613900001234"
+    assert lead.custom_fields == {"source": "manual dial"}
     _no_script_errors(page)

@@ -47,10 +47,15 @@ def _server(name: str, sim: PbxSim, agi_port: int) -> AsteriskServer:
 
 
 async def _dials_by_server(service: DialerService, campaign_id: int) -> dict[str, int]:
+    """Originates sent, by server (a dial caught by the disconnect is never sent)."""
+    await service.writer.flush(5)
     async with service.sessions() as s:
         rows = await s.execute(
             select(CallAttempt.asterisk_server, func.count())
-            .where(CallAttempt.campaign_id == campaign_id)
+            .where(
+                CallAttempt.campaign_id == campaign_id,
+                func.coalesce(CallAttempt.notes, "").not_like("originate not sent%"),
+            )
             .group_by(CallAttempt.asterisk_server)
         )
         return dict(rows.all())

@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--p-no-answer", type=float, default=0.30)
     p.add_argument("--p-congestion", type=float, default=0.07)
     p.add_argument(
+        "--fallback-message",
+        default="",
+        help="played when the FastAGI server cannot be reached (default: none)",
+    )
+    p.add_argument(
         "--response-delay",
         type=float,
         default=0.0,
@@ -74,6 +79,7 @@ def config_from_args(args: argparse.Namespace) -> PbxSimConfig:
         time_scale=args.time_scale,
         population=population,
         default_agi=args.agi,
+        fallback_message=args.fallback_message,
         response_delay=args.response_delay,
     )
 

@@ -13,8 +13,9 @@ from api.paging import DbId
 from api.security import AnyUser, Ctx, Supervisor, ensure_own_agent
 from dialer.db.enums import Role
 from dialer.db.models import Campaign, Lead
-from dialer.runtime.control import AgentView
+from dialer.runtime.control import AgentView, ControlError, MonitorMode
 from dialer.services import agents as service
+from dialer.services.audit import record_audit
 from dialer.services.dispositions import list_dispositions
 from dialer.services.errors import NotFound
 
@@ -273,3 +274,46 @@ async def start_recording(ctx: Ctx, who: AnyUser, agent_id: DbId) -> dict[str, s
     """Start recording the agent's current call, where the campaign records on demand."""
     ensure_own_agent(who, agent_id)
     return {"recording_path": await ctx.require_runtime().start_recording(agent_id)}
+
+
+class MonitorRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: MonitorMode
+    supervisor_extension: str = Field(
+        min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_\-]+$", examples=["2001"]
+    )
+
+
+@router.post("/{agent_id}/monitor", status_code=202)
+async def monitor(
+    ctx: Ctx, who: Supervisor, agent_id: DbId, body: MonitorRequest
+) -> dict[str, Any]:
+    """Live monitoring: ring the supervisor's phone into the agent's current call, to listen,
+    whisper (the agent alone hears the supervisor) or barge in (both hear). Supervisors and
+    admins only; every request, granted or refused, is in the audit log (`agent.monitor`)."""
+    runtime = ctx.require_runtime()
+    detail: dict[str, Any] = {
+        "mode": body.mode.value,
+        "supervisor_extension": body.supervisor_extension,
+    }
+    try:
+        session = await runtime.monitor_agent(agent_id, body.mode, body.supervisor_extension)
+    except ControlError as exc:
+        detail.update(result="refused", reason=str(exc))
+        await record_audit(
+            ctx.session_factory, who.username, "agent.monitor", "agent", agent_id, detail
+        )
+        raise
+    detail.update(
+        result="ringing",
+        monitor_id=session.monitor_id,
+        attempt_id=session.attempt_id,
+        campaign_id=session.campaign_id,
+        channel=session.spied_channel,
+        server=session.server,
+    )
+    await record_audit(
+        ctx.session_factory, who.username, "agent.monitor", "agent", agent_id, detail
+    )
+    return asdict(session)

@@ -15,6 +15,7 @@ from api import (
     audit,
     auth,
     callbacks,
+    caller_ids,
     campaigns,
     complaints,
     compliance,
@@ -24,7 +25,10 @@ from api import (
     health,
     leads,
     live,
+    quality,
+    recordings,
     reports,
+    webhooks,
     whatif,
 )
 from api.errors import install_error_handlers
@@ -37,6 +41,9 @@ from dialer.settings import Settings
 STATIC_DIR = Path(__file__).parent / "static"
 ROUTERS = (
     auth.router,
+    # before campaigns: its `POST /v1/campaigns/{id}/{action}` would take these paths
+    webhooks.router,
+    caller_ids.router,
     campaigns.router,
     whatif.router,
     leads.router,
@@ -46,7 +53,9 @@ ROUTERS = (
     dnc.router,
     complaints.router,
     callbacks.router,
+    quality.router,
     reports.router,
+    recordings.router,
     compliance.router,
     live.router,
     health.router,
@@ -83,6 +92,7 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.webhooks.include_router(webhooks.outgoing)  # the result callbacks' payloads, documented
     app.mount("/ui", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
 
     @app.get("/", include_in_schema=False)

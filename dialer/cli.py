@@ -14,6 +14,10 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("campaign", "create"): ("dialer.leads.commands:campaign_create_main", "create a campaign"),
     ("campaign", "summary"): ("dialer.leads.commands:campaign_summary_main", "campaign summary"),
     ("users", "create"): ("dialer.services.user_commands:create_main", "create an API user"),
+    ("recordings", "purge"): (
+        "dialer.services.recording_commands:purge_main",
+        "delete recordings past their campaign's retention",
+    ),
     ("demo",): ("dialer.demo:main", "run the demo: SQLite, simulated PBX, sample campaign"),
     ("run",): ("dialer.service:main", "run the dialer service against configured Asterisks"),
     ("pbxsim",): ("pbxsim.__main__:main", "run the simulated Asterisk standalone"),

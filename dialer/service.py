@@ -28,21 +28,27 @@ from dialer.runtime.agent_state import AgentSession, AgentState
 from dialer.runtime.agi_router import EngineRouter
 from dialer.runtime.ami_port import AmiPbx
 from dialer.runtime.bus import EventBus
+from dialer.runtime.caller_ids import CallerIdMonitor
 from dialer.runtime.clock import Clock
 from dialer.runtime.control import (
     AgentView,
     ComponentHealth,
     ControlError,
     CurrentCall,
+    MonitorMode,
+    MonitorSession,
     PreviewLead,
 )
 from dialer.runtime.engine import DialerEngine
 from dialer.runtime.gate import ComplianceGate
 from dialer.runtime.leases import CampaignLeases
 from dialer.runtime.metrics import RuntimeMetrics
+from dialer.runtime.monitor import MonitorRefused, start_monitor
 from dialer.runtime.mqtt_bridge import MqttBridge
+from dialer.runtime.pause_log import PauseLog
 from dialer.runtime.pbx import PbxNotConnected, PbxPort, PbxRefused
 from dialer.runtime.store_writer import StoreWriter
+from dialer.runtime.webhooks import WebhookDispatcher
 from dialer.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -98,6 +104,15 @@ class DialerService:
         self.agi: list[AgiServer] = []
         self.mqtt: MqttBridge | None = None
         self.http_server: Any = None
+        self.pause_log = PauseLog(self.bus, self.writer, self.clock)  # pauses for reports
+        self.webhooks = WebhookDispatcher(self.sessions, self.bus, now=self.clock.now)
+        self.caller_ids = CallerIdMonitor(  # rests caller IDs labelled as spam, applies caps
+            self.sessions,
+            lambda: self.engine.campaigns,
+            lambda: self.leases.owned,
+            now=self.clock.now,
+            zone=settings.default_timezone,
+        )
         self.control = LiveControl(self)
         self._tasks: list[asyncio.Task[Any]] = []
         self._wake = asyncio.Event()
@@ -108,7 +123,10 @@ class DialerService:
 
     async def start(self) -> None:
         self._spawn(self.writer.run(), "store-writer")
+        self._spawn(self.pause_log.run(), "pause-log")
+        self.webhooks.start()  # result callbacks, fed from the bus, never in the dial path
         await self.engine.load()
+        await self.caller_ids.start()
         self.engine.on_agent_ready.append(lambda _agent: self._wake.set())
         for name, client in self.ami.items():
             client.on_event("*", _event_handler(self.engine, name))
@@ -150,6 +168,9 @@ class DialerService:
             await client.close()
         if self.mqtt is not None:
             self.mqtt.close()
+        self.pause_log.drain()
+        await self.webhooks.stop()  # queues what the bus still holds
+        await self.caller_ids.stop()
         await self.writer.flush(within=10)
         for task in self._tasks:
             task.cancel()
@@ -459,6 +480,15 @@ class LiveControl:
         try:
             return await self.engine.start_recording(agent)
         except (LookupError, PermissionError, PbxNotConnected, PbxRefused) as exc:
+            raise ControlError(str(exc)) from exc
+
+    async def monitor_agent(
+        self, agent_id: int, mode: MonitorMode, supervisor_extension: str
+    ) -> MonitorSession:
+        agent = self._session(agent_id)
+        try:
+            return await start_monitor(self.engine, agent, mode, supervisor_extension)
+        except MonitorRefused as exc:
             raise ControlError(str(exc)) from exc
 
     def _call_of(self, agent_id: int) -> CurrentCall:

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     default_region: str = "CN"  # phonenumbers region for numbers written without a country code
     default_timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
+    # Where call recordings are read from: Asterisk's monitor directory as this host sees it
+    # (`call_attempts.recording_path` is relative to it). Unset: `data_dir/recordings`.
+    recordings_dir: Path | None = None
+    # Recordings are purged after this many days unless a campaign keeps them longer
+    # (`pacing.recording_retention_days`); never below its rule sets' legal minimum.
+    recordings_retention_days: int = Field(default=30, ge=1, le=36_500)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
@@ -92,6 +98,11 @@ class Settings(BaseSettings):
         if len(set(names)) != len(names):
             raise ValueError(f"asterisk server names must be unique: {names}")
         return v
+
+    @property
+    def recordings_path(self) -> Path:
+        """The recordings directory in effect (`recordings_dir`, else `data_dir/recordings`)."""
+        return self.recordings_dir or self.data_dir / "recordings"
 
     def server(self, name: str) -> AsteriskServer:
         for s in self.asterisk_servers:

@@ -3,6 +3,7 @@ real ones produce (see the recordings)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from pbxsim.channel import BUSY, Channel, ChannelHungUp
@@ -181,6 +182,32 @@ async def app_stopmixmonitor(sim: PbxSim, ch: Channel, data: str) -> Jump | None
     return None
 
 
+def _option_letters(options: str) -> set[str]:
+    """`qESv(2)` -> {q, E, S, v}: an application's option letters, arguments dropped."""
+    return set(re.sub(r"\([^)]*\)", "", options))
+
+
+async def app_chanspy(sim: PbxSim, ch: Channel, data: str) -> Jump | None:
+    """ChanSpy(chanprefix,options): listen to the first channel whose name begins with the
+    prefix (w: whisper to it, B: barge into its call), scanning again every second while none
+    matches. S: return when none matches; E: return when the spied channel hangs up. Emits
+    ChanSpyStart / ChanSpyStop with the Spyer and Spyee channel headers, like Asterisk."""
+    prefix, _, options = data.partition(",")
+    flags = _option_letters(options.strip())
+    mode = "barge" if "B" in flags else "whisper" if {"w", "W"} & flags else "listen"
+    sim.answer(ch)
+    while True:
+        target = sim.spy_target(ch, prefix.strip())
+        if target is None:
+            if "S" in flags:
+                return None
+            await sim.wait(ch, 1.0)
+            continue
+        await sim.spy(ch, target, mode)
+        if "E" in flags:
+            return None
+
+
 async def app_simtalk(sim: PbxSim, ch: Channel, data: str) -> Jump | None:
     """The far end of an answered call: talk, or wait for an agent and then talk."""
     behaviour = ch.behaviour
@@ -220,5 +247,6 @@ APPS: dict[str, App] = {
     "WaitForSilence": app_waitforsilence,
     "MixMonitor": app_mixmonitor,
     "StopMixMonitor": app_stopmixmonitor,
+    "ChanSpy": app_chanspy,
     "SimTalk": app_simtalk,
 }

@@ -79,6 +79,14 @@ exten => _*55,1,Answer()
  same => n,Playback(${IF($["${DIALER_MESSAGE}" != ""]?${DIALER_MESSAGE}:agent-incorrect)})
  same => n,Hangup()
 
+[dialer-monitor]
+exten => listen,1,ChanSpy(${DIALER_SPY_CHANNEL},qES)
+ same => n,Hangup()
+exten => whisper,1,ChanSpy(${DIALER_SPY_CHANNEL},qESw)
+ same => n,Hangup()
+exten => barge,1,ChanSpy(${DIALER_SPY_CHANNEL},qESB)
+ same => n,Hangup()
+
 [dialer-phones]
 include => dialer-agent-login
 

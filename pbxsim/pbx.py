@@ -93,6 +93,8 @@ class PbxSim:
         self._calls_to_number: dict[str, int] = defaultdict(int)
         self._forced: dict[str, deque[CalleeBehaviour]] = defaultdict(deque)
         self._customer_calls: set[str] = set()  # uniqueids of live customer (non-agent) calls
+        # ChanSpy sessions by the spy's uniqueid: (spy, spied-on channel, mode)
+        self._spies: dict[str, tuple[Channel, Channel, str]] = {}
         # synchronous (Async: false) originates waiting for their outcome, by ActionID
         self.sync_waiters: dict[str, asyncio.Future[bool]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -162,6 +164,19 @@ class PbxSim:
                 "bridge": ch.bridge.name if ch.bridge else "",
             }
             for ch in self.channels.values()
+        ]
+
+    def spies(self) -> list[dict[str, str]]:
+        """Channels running ChanSpy and whom they spy on (listen / whisper / barge)."""
+        return [
+            {
+                "spyer": spy.name,
+                "spyer_uniqueid": spy.uniqueid,
+                "spyee": spyee.name,
+                "spyee_uniqueid": spyee.uniqueid,
+                "mode": mode,
+            }
+            for spy, spyee, mode in self._spies.values()
         ]
 
     def stats(self) -> dict[str, int]:
@@ -626,6 +641,9 @@ class PbxSim:
             "Hangup", ch, [("Cause", str(cause)), ("Cause-txt", CAUSE_TEXT.get(cause, "Unknown"))]
         )
         self._forget(ch)
+        for spy, spyee, _ in list(self._spies.values()):
+            if spyee is ch:
+                spy.interrupt()  # its ChanSpy notices the spied channel is gone
 
     def hangup(self, ch: Channel, cause: int = 0) -> None:
         """Hang up from outside the dialplan (AMI Hangup, an agent ending the call)."""
@@ -641,6 +659,31 @@ class PbxSim:
 
     def redirect(self, ch: Channel, context: str, exten: str, priority: int) -> None:
         ch.request_redirect(context, exten, priority)
+
+    # -- ChanSpy ----------------------------------------------------------------------------
+
+    def spy_target(self, spy: Channel, prefix: str) -> Channel | None:
+        """The oldest live channel whose name begins with `prefix`: not the spy, nor a spy."""
+        for ch in self.channels.values():
+            if (
+                ch is not spy
+                and not ch.hungup
+                and ch.name.startswith(prefix)
+                and ch.uniqueid not in self._spies
+            ):
+                return ch
+        return None
+
+    async def spy(self, spy: Channel, spyee: Channel, mode: str) -> None:
+        """`spy` listens to `spyee` (whisper / barge: and talks) until either hangs up."""
+        self._spies[spy.uniqueid] = (spy, spyee, mode)
+        self.emit("ChanSpyStart", [*spy.headers("Spyer"), *spyee.headers("Spyee")])
+        try:
+            while not spyee.gone:
+                await spy.pause(None)
+        finally:
+            self._spies.pop(spy.uniqueid, None)
+            self.emit("ChanSpyStop", [*spy.headers("Spyer"), *spyee.headers("Spyee")])
 
     # -- ConfBridge --------------------------------------------------------------------------
 

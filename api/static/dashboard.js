@@ -27,7 +27,8 @@ function renderCampaigns() {
       el("td", {}, c.id), el("td", {}, c.name), el("td", {}, s.status || c.status),
       el("td", {}, s.dials ?? "–"), el("td", {}, s.answered ?? "–"), el("td", {}, pct(s.abandon_rate)),
       el("td", {}, pct(s.connect_rate)), el("td", {}, pct(s.occupancy)),
-      el("td", {}, action("start", "开始 Start"), action("pause", "暂停 Pause"), action("stop", "停止 Stop")));
+      el("td", {}, action("start", "开始 Start"), action("pause", "暂停 Pause"), action("stop", "停止 Stop"),
+        el("button", { onclick: (e) => { e.stopPropagation(); dailyPdf(c.id); } }, "日报 PDF")));
     body.append(row);
   }
 }
@@ -77,8 +78,74 @@ function renderAgents() {
     body.append(el("tr", {}, el("td", {}, a.extension), el("td", {}, a.name || ""),
       el("td", { class: "state-" + a.state }, a.state + (a.pause_reason ? ` (${a.pause_reason})` : "")),
       el("td", {}, a.since ? since(a.since) : "–"), el("td", {}, a.calls_today ?? 0),
-      el("td", {}, a.daily_cap ?? "–"), el("td", {}, a.server || "")));
+      el("td", {}, a.daily_cap ?? "–"), el("td", {}, a.server || ""), el("td", {}, ...monitorButtons(a))));
   }
+}
+
+// Live monitoring: the dialer rings the supervisor's phone into a listen / whisper / barge of
+// the agent's call (supervisors and admins only; every use is audited).
+const MONITOR_MODES = [["listen", "监听 Listen"], ["whisper", "耳语 Whisper"], ["barge", "强插 Barge"]];
+
+function monitorButtons(a) {
+  const onCall = a.state === "talking" && a.agent_id != null;
+  return MONITOR_MODES.map(([mode, label]) => {
+    const attrs = { class: "monitor-" + mode, onclick: () => monitor(a, mode) };
+    if (!onCall) attrs.disabled = "";
+    return el("button", attrs, label);
+  });
+}
+
+async function monitor(agent, mode) {
+  const input = document.getElementById("spy-ext"), msg = document.getElementById("monitor-msg");
+  const ext = input.value.trim();
+  if (!ext) { msg.textContent = "先填写您的分机 enter your phone extension first"; input.focus(); return; }
+  localStorage.setItem("dialer.spy-ext", ext);
+  try {
+    const s = await Api.call("POST", `/v1/agents/${agent.agent_id}/monitor`, { mode, supervisor_extension: ext });
+    msg.textContent = `☎ ${ext}: ${s.mode} ${agent.extension}`;
+  } catch (err) { msg.textContent = err.message; }
+}
+
+// Files behind the API need the bearer token: fetched as blobs, shown from object URLs.
+async function fetchBlob(path) {
+  const r = await fetch(path, { headers: { Authorization: "Bearer " + Api.token() } });
+  if (!r.ok) throw new Error((await r.json().catch(() => ({}))).detail || r.statusText);
+  return URL.createObjectURL(await r.blob());
+}
+
+async function dailyPdf(campaignId) {
+  try { window.open(await fetchBlob(`/v1/reports/campaigns/${campaignId}/daily.pdf`), "_blank"); }
+  catch (err) { alert(err.message); }
+}
+
+function talkTime(s) { return s == null ? "–" : `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}`; }
+
+async function searchRecordings(form) {
+  const msg = document.getElementById("rec-msg"), body = document.querySelector("#recordings tbody");
+  const params = new URLSearchParams();
+  for (const name of ["campaign_id", "agent_id", "lead_id", "day", "disposition"]) {
+    const value = form[name].value.trim();
+    if (value) params.set(name, value);
+  }
+  try {
+    const page = await Api.call("GET", `/v1/recordings?${params}`);
+    msg.textContent = `${page.total} 条 found`;
+    body.replaceChildren(...page.items.map((r) => el("tr", { "data-attempt": r.attempt_id },
+      el("td", {}, new Date(r.started_at).toLocaleString()), el("td", {}, r.campaign),
+      el("td", {}, r.agent_extension || "–"), el("td", {}, r.lead_id ?? "–"), el("td", {}, r.number),
+      el("td", {}, talkTime(r.talk_seconds)), el("td", {}, r.disposition || "–"),
+      el("td", {}, el("button", { class: "play", onclick: () => play(r) }, "▶")))));
+  } catch (err) { msg.textContent = err.message; }
+}
+
+async function play(recording) {
+  const player = document.getElementById("player"), msg = document.getElementById("rec-msg");
+  try {
+    if (player.src) URL.revokeObjectURL(player.src);
+    player.src = await fetchBlob(recording.audio_url);
+    player.dataset.attempt = recording.attempt_id;
+    await player.play().catch(() => {});  // autoplay may be refused: the controls are there
+  } catch (err) { msg.textContent = err.message; }
 }
 
 function onEvent(event) {
@@ -127,5 +194,7 @@ document.getElementById("pacing").addEventListener("submit", async (e) => {
   try { await Api.call("PATCH", `/v1/campaigns/${state.selected}/pacing`, body); msg.textContent = "已保存 saved"; }
   catch (err) { msg.textContent = err.message; }
 });
+document.getElementById("rec-search").addEventListener("submit", (e) => { e.preventDefault(); searchRecordings(e.target); });
+document.getElementById("spy-ext").value = localStorage.getItem("dialer.spy-ext") || "";
 document.getElementById("logout").addEventListener("click", () => { Api.logout(); location.reload(); });
 setupLogin(start);

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -253,9 +255,13 @@ class CallAttempt(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     recording_path: Mapped[str | None] = mapped_column(String(500))
     terminal_state: Mapped[str | None] = mapped_column(String(20))  # None while in flight
+    # Kept out of recording retention purges while set (litigation, complaints, regulators).
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_call_attempts_campaign_originate", "campaign_id", "originate_at"),
+        # Caller-ID health: dials per presented number per day (daily caps across campaigns).
+        Index("ix_call_attempts_caller_originate", "caller_id", "originate_at"),
         # Per-agent daily counters and caps: attempts by agent within a day.
         Index("ix_call_attempts_agent_originate", "agent_id", "originate_at"),
         Index("ix_call_attempts_lead_id", "lead_id"),
@@ -472,4 +478,154 @@ class ComplianceDecision(Base):
     __table_args__ = (
         Index("ix_compliance_decisions_campaign_at", "campaign_id", "at"),
         Index("ix_compliance_decisions_number_hash", "number_hash"),
+    )
+
+
+class Webhook(Base):
+    """A campaign's result callback: an HTTPS endpoint that gets signed JSON on chosen events.
+
+    The secret is kept as given (it must be usable to sign); the API shows it only once, when
+    the webhook is created or its secret rotated.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    # Event types (`dialer.services.webhooks.EVENT_TYPES`) this endpoint receives.
+    events: Mapped[list[str]] = mapped_column(default=list)
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    timeout_s: Mapped[int] = mapped_column(Integer, default=10)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_webhooks_campaign_id", "campaign_id"),)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook, from queued to delivered or dead (the dead-letter list).
+
+    The payload is built from the stored rows on the first try and then kept, so every retry
+    sends the same bytes. `(webhook_id, event_key)` is unique: an event is queued once even
+    when several paths (the live bus, the catch-up sweep, another process) see it.
+    """
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(32))
+    event_key: Mapped[str] = mapped_column(String(120))  # e.g. "attempt.ended:att-42"
+    event_id: Mapped[str] = mapped_column(String(36))  # sent in the payload, for deduplication
+    attempt_id: Mapped[str | None] = mapped_column(String(64))
+    callback_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str | None] = mapped_column(String(20))  # the call's state when it happened
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[JSONDict | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # DeliveryStatus
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_attempt_at: Mapped[datetime | None] = mapped_column()
+    last_status: Mapped[int | None] = mapped_column(Integer)  # the receiver's HTTP status
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_key", name="uq_webhook_deliveries_event"),
+        # The dispatcher's query (pending and due) and the dead-letter list.
+        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+    )
+
+
+class CallerIdPolicy(Base):
+    """How a campaign watches its caller IDs; a campaign without a row uses the defaults."""
+
+    __tablename__ = "caller_id_policies"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    auto_rest: Mapped[bool] = mapped_column(Boolean, default=True)
+    window_hours: Mapped[int] = mapped_column(Integer, default=24)  # the rolling window
+    min_attempts: Mapped[int] = mapped_column(Integer, default=50)  # before a number is judged
+    max_ratio: Mapped[float] = mapped_column(Float, default=0.5)  # number rate / campaign rate
+    min_z: Mapped[float] = mapped_column(Float, default=2.5)  # how sure the drop is not noise
+    rest_hours: Mapped[int] = mapped_column(Integer, default=24)
+    daily_cap: Mapped[int] = mapped_column(Integer, default=0)  # dials per number per day; 0 = none
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CallerIdStatus(Base):
+    """What the health check (or a supervisor) decided about one caller ID of a campaign."""
+
+    __tablename__ = "caller_id_status"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    caller_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # probably labelled as spam
+    flagged_at: Mapped[datetime | None] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    rested_until: Mapped[datetime | None] = mapped_column()  # skipped by the rotation until then
+    daily_cap: Mapped[int | None] = mapped_column(Integer)  # overrides the policy's cap
+    answer_rate: Mapped[float | None] = mapped_column(Float)  # at the last evaluation
+    baseline_rate: Mapped[float | None] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer, default=0)
+    evaluated_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class QaForm(Base):
+    """A quality score form: weighted criteria, for one campaign or all (campaign_id null).
+
+    `criteria`: [{"key": "greeting", "label": "...", "weight": 2, "max_score": 5}, ...]. Once a
+    call is scored with a form, its criteria are frozen (scores keep a copy anyway).
+    """
+
+    __tablename__ = "qa_forms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    criteria: Mapped[list[JSONDict]] = mapped_column(JSON, default=list)
+    pass_score: Mapped[float | None] = mapped_column(Float)  # percent; None = no pass mark
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class QaScore(Base):
+    """A supervisor's score of one call with one form: per-criterion scores, total, notes."""
+
+    __tablename__ = "qa_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[str] = mapped_column(ForeignKey("call_attempts.id", ondelete="CASCADE"))
+    form_id: Mapped[int] = mapped_column(ForeignKey("qa_forms.id", ondelete="RESTRICT"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    scorer: Mapped[str] = mapped_column(String(100))
+    # [{"key", "label", "weight", "max_score", "score"}]: the form's criteria when scored.
+    answers: Mapped[list[JSONDict]] = mapped_column(JSON, default=list)
+    total: Mapped[float] = mapped_column(Float)  # weighted percent, 0..100
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_qa_scores_agent_created", "agent_id", "created_at"),
+        Index("ix_qa_scores_campaign_created", "campaign_id", "created_at"),
+        Index("ix_qa_scores_attempt_id", "attempt_id"),
+        Index("ix_qa_scores_form_id", "form_id"),
     )

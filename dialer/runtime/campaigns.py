@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any
 
 from compliance.models import ComplianceProfile
 from dialer.db.enums import CampaignStatus, DialMode
 from dialer.db.models import Campaign
+from dialer.runtime.caller_ids import pick_caller_id
 from dialer.runtime.retry import RetryRule, parse_rules
 from dialer.runtime.store import ClaimedLead
 from pacing import Pacer, PacerConfig
@@ -122,6 +124,13 @@ class CampaignRun:
     hopper: deque[ClaimedLead] = field(default_factory=deque)
     stats: CampaignStats = field(default_factory=CampaignStats)
     caller_id_index: int = 0
+    # Caller-ID health, kept fresh by `dialer.runtime.caller_ids.CallerIdMonitor`: numbers
+    # resting (probably labelled as spam), daily caps and today's dials per number.
+    caller_id_rested: frozenset[str] = frozenset()
+    caller_id_caps: dict[str, int] = field(default_factory=dict)
+    caller_id_used: dict[str, int] = field(default_factory=dict)
+    caller_id_day: datetime | None = None
+    caller_id_fallbacks: int = 0  # dials made with a rested or capped number: none was left
 
     def pacer(self, server: str) -> Pacer:
         p = self.pacers.get(server)
@@ -140,6 +149,13 @@ class CampaignRun:
         pool = self.config.caller_id_pool
         if not pool:
             return ""
-        number = pool[self.caller_id_index % len(pool)]
-        self.caller_id_index += 1
+        number, self.caller_id_index, fallback = pick_caller_id(
+            pool,
+            self.caller_id_index,
+            self.caller_id_rested,
+            self.caller_id_caps,
+            self.caller_id_used,
+        )
+        self.caller_id_used[number] = self.caller_id_used.get(number, 0) + 1
+        self.caller_id_fallbacks += fallback
         return number

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from dialer.runtime.bus import EventBus
@@ -45,6 +46,29 @@ class CurrentCall:
 class PreviewLead:
     lead_id: int
     campaign_id: int
+
+
+class MonitorMode(StrEnum):
+    """How a supervisor joins an agent's call (`ChanSpy` options q, E, S plus w / B)."""
+
+    LISTEN = "listen"  # hears agent and customer, heard by nobody
+    WHISPER = "whisper"  # also talks to the agent only (coaching)
+    BARGE = "barge"  # talks to agent and customer
+
+
+@dataclass(frozen=True)
+class MonitorSession:
+    """A supervisor's phone being rung into a spy of an agent's call."""
+
+    monitor_id: str  # the supervisor leg's ChannelId (and Originate ActionID)
+    agent_id: int
+    agent_extension: str
+    mode: str
+    supervisor_extension: str
+    spied_channel: str  # the agent's nailed-up leg: whisper reaches the agent only
+    attempt_id: str | None
+    campaign_id: int | None
+    server: str
 
 
 @dataclass(frozen=True)
@@ -112,6 +136,13 @@ class RuntimeControl(Protocol):
 
     async def start_recording(self, agent_id: int) -> str:
         """Record the agent's current call (campaigns recording on demand); the file path."""
+        ...
+
+    async def monitor_agent(
+        self, agent_id: int, mode: MonitorMode, supervisor_extension: str
+    ) -> MonitorSession:
+        """Ring the supervisor's phone into a listen / whisper / barge of the agent's current
+        call; raises ControlError when the agent is not on a call."""
         ...
 
     def health(self) -> list[ComponentHealth]:

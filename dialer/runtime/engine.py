@@ -118,7 +118,7 @@ class DialerEngine:
         self._leg_seq = 0
         self.connect_window_s = 2.0
         self.hopper_batch = 50
-        self.dial_concurrency = 12  # dials of one tick in progress at once (< the DB pool)
+        self.dial_concurrency = 4  # dials of one tick in progress at once
         self.on_agent_ready: list[Callable[[AgentSession], None]] = []
         self._previews: dict[str, tuple[int, store.ClaimedLead]] = {}  # by agent extension
         self._callback_polled: dict[tuple[int, str], float] = {}

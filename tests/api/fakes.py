@@ -12,6 +12,8 @@ from dialer.runtime.control import (
     ComponentHealth,
     ControlError,
     CurrentCall,
+    MonitorMode,
+    MonitorSession,
     PreviewLead,
 )
 
@@ -26,6 +28,7 @@ class FakeRuntime:
     healthy: bool = True
     previews: dict[int, PreviewLead] = field(default_factory=dict)  # what preview_next offers
     dialled: list[tuple[int, str, int | None]] = field(default_factory=list)
+    monitors: list[MonitorSession] = field(default_factory=list)
 
     async def campaign_changed(self, campaign_id: int) -> None:
         self.changed.append(campaign_id)
@@ -122,6 +125,26 @@ class FakeRuntime:
         if agent_id not in self.calls:
             raise ControlError("not on a call")
         return f"dialer/{self.calls[agent_id].campaign_id}/x/{self.calls[agent_id].attempt_id}.wav"
+
+    async def monitor_agent(
+        self, agent_id: int, mode: MonitorMode, supervisor_extension: str
+    ) -> MonitorSession:
+        call = self.calls.get(agent_id)
+        if call is None:
+            raise ControlError(f"agent {agent_id} is not on a call")
+        session = MonitorSession(
+            monitor_id=f"spy-{supervisor_extension}-{len(self.monitors) + 1}",
+            agent_id=agent_id,
+            agent_extension=str(1000 + agent_id),
+            mode=MonitorMode(mode).value,
+            supervisor_extension=supervisor_extension,
+            spied_channel=f"PJSIP/{1000 + agent_id}-00000001",
+            attempt_id=call.attempt_id,
+            campaign_id=call.campaign_id,
+            server="pbx1",
+        )
+        self.monitors.append(session)
+        return session
 
     def health(self) -> list[ComponentHealth]:
         return [

@@ -4,8 +4,6 @@ the agent's leg), finds a recorded call and plays it, and opens the daily PDF re
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,24 +15,13 @@ from dialer.db.migrate import upgrade
 from dialer.db.models import AuditLog, CallAttempt, Campaign
 from dialer.demo import DEMO_ADMIN, DEMO_CAMPAIGN, DemoOptions, free_port, start_demo, stop_demo
 from dialer.settings import Settings
+from tests.web.test_browser_e2e import eventually
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 SPEED = 20.0
 SUPERVISOR = ("coach", "coach-password")
 TIMEOUT_MS = 15_000
 T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT_MS / 1000
-    while True:
-        value = await probe()
-        if value is not None and value is not False:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        await asyncio.sleep(0.1)
 
 
 async def test_supervisor_tools_in_the_browser(chromium_path: str, tmp_path: Path) -> None:

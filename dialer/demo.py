@@ -21,6 +21,7 @@ import random
 import signal
 import socket
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -319,8 +320,14 @@ class SimulatedAgents:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-async def start_demo(settings: Settings, options: DemoOptions) -> DemoWorld:
-    """Bring up pbxsim, the service on it, and the simulated agents."""
+async def start_demo(
+    settings: Settings,
+    options: DemoOptions,
+    before_agents: Callable[[DialerService], None] | None = None,
+) -> DemoWorld:
+    """Bring up pbxsim, the service on it, and the simulated agents. `before_agents` runs
+    once the service is up and before any agent logs in, so before the first dial (a test
+    subscribing to every call event)."""
     start_wall = options.start_wall or demo_start()
     clock = Clock(scale=options.speed, start_wall=start_wall)
     agi_port = free_port()
@@ -363,6 +370,8 @@ async def start_demo(settings: Settings, options: DemoOptions) -> DemoWorld:
     client = service.ami[DEMO_SERVER]
     async with asyncio.timeout(10):
         await client.wait_ready()
+    if before_agents is not None:
+        before_agents(service)
     console_ids = agent_ids[: options.console_agents]
     simulated_ids = agent_ids[options.console_agents :]
     agents = SimulatedAgents(service, simulated_ids, random.Random(options.seed))

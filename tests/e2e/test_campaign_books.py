@@ -30,10 +30,17 @@ async def test_campaign_books_balance(db_url, tmp_path):
     options = DemoOptions(
         speed=SPEED, agents=10, leads=2_000, live_view=False, serve_http=False, start_wall=START
     )
-    world = await start_demo(settings, options)
+    subscriptions = []
+    world = await start_demo(
+        settings,
+        options,
+        before_agents=lambda service: subscriptions.append(
+            service.bus.subscribe("call/", maxsize=100_000, replay=False)
+        ),
+    )
     service = world.service
     terminal_events: Counter[str] = Counter()
-    call_events = service.bus.subscribe("call/", maxsize=100_000, replay=False)
+    (call_events,) = subscriptions
 
     async def count_terminal_events() -> None:
         async for event in call_events:

@@ -57,5 +57,3 @@ def _state(service, ext: str) -> AgentState | None:
 
 def _disposed(service, attempt_id: str) -> bool:
     return attempt_id not in service.engine.calls
-
-

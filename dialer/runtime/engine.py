@@ -1292,25 +1292,23 @@ _SYSTEM_CODE = {
 }
 
 
+# The running total (a `CampaignStats` field) each terminal state adds to.
+_STATS_FIELD = {
+    AttemptState.NO_ANSWER: "no_answer",
+    AttemptState.BUSY: "busy",
+    AttemptState.CONGESTION: "congestion",
+    AttemptState.FAILED: "failed",
+    AttemptState.MACHINE: "machines",
+    AttemptState.DROPPED: "dropped",
+    AttemptState.LOST: "lost",
+    AttemptState.COMPLETED: "completed",
+}
+
+
 def _count(run: CampaignRun, state: AttemptState) -> None:
-    s = run.stats
-    match state:
-        case AttemptState.NO_ANSWER:
-            s.no_answer += 1
-        case AttemptState.BUSY:
-            s.busy += 1
-        case AttemptState.CONGESTION:
-            s.congestion += 1
-        case AttemptState.FAILED:
-            s.failed += 1
-        case AttemptState.MACHINE:
-            s.machines += 1
-        case AttemptState.DROPPED:
-            s.dropped += 1
-        case AttemptState.LOST:
-            s.lost += 1
-        case AttemptState.COMPLETED:
-            s.completed += 1
+    name = _STATS_FIELD.get(state)
+    if name is not None:
+        setattr(run.stats, name, getattr(run.stats, name) + 1)
 
 
 def _pacer_stats(pacer: Any) -> dict[str, Any]:

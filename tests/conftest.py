@@ -67,9 +67,7 @@ def pg_server() -> Iterator[str]:
     name = f"dialer_test_{uuid.uuid4().hex[:10]}"
 
     async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(
-            host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres"
-        )
+        conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
         try:
             await conn.execute(sql)
         finally:
@@ -98,9 +96,7 @@ def pg_database() -> Iterator[str]:
     name = f"dialer_t_{uuid.uuid4().hex[:10]}"
 
     async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(
-            host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres"
-        )
+        conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
         try:
             await conn.execute(sql)
         finally:

@@ -82,8 +82,13 @@ def test_new_york_has_no_frequency_cap_but_a_florida_address_brings_one() -> Non
         for h in (20, 10, 2)
     )
     assert ENGINE.check(request(NY_NUMBER, FL_NOON, "US", history=history)).allowed
-    moved = request(NY_NUMBER, FL_NOON, "US", history=history,
-                    lead_location=LeadLocation(country="US", state="FL"))
+    moved = request(
+        NY_NUMBER,
+        FL_NOON,
+        "US",
+        history=history,
+        lead_location=LeadLocation(country="US", state="FL"),
+    )
     assert rules_of(ENGINE.check(moved)) == {"us.fl.frequency"}
 
 
@@ -126,8 +131,9 @@ def test_uk_last_abandon_field_counts_like_history() -> None:
 
 
 def test_refusal_in_another_campaign_suppresses_permanently_in_china() -> None:
-    history = (Attempt(at=CN_TUESDAY - timedelta(days=400), campaign_id=7, outcome="human",
-                       refusal=True),)
+    history = (
+        Attempt(at=CN_TUESDAY - timedelta(days=400), campaign_id=7, outcome="human", refusal=True),
+    )
     decision = ENGINE.check(request(CN_MOBILE, CN_TUESDAY, "CN", history=history))
     assert rules_of(decision) == {"cn.refusal"}
     assert decision.next_allowed_at is None
@@ -140,15 +146,15 @@ def test_france_refusal_blocks_for_60_days() -> None:
     assert rules_of(decision) == {"fr.refusal"}
     # 60 days after the refusal is Saturday 2026-06-06 11:00; the window next opens Monday
     assert decision.next_allowed_at == local(PARIS, 2026, 6, 8, 10, 0)
-    later = ENGINE.check(request(FR_NUMBER, at + timedelta(days=34), "FR",
-                                 last_refusal_at=refused))
+    later = ENGINE.check(request(FR_NUMBER, at + timedelta(days=34), "FR", last_refusal_at=refused))
     assert "fr.refusal" not in rules_of(later)
 
 
 def test_france_fifth_attempt_in_30_days_is_blocked() -> None:
     at = local(PARIS, 2026, 5, 5, 11, 0)
-    history = tuple(Attempt(at=at - timedelta(days=d), campaign_id=1 + d % 2)
-                    for d in (29, 20, 10, 1))
+    history = tuple(
+        Attempt(at=at - timedelta(days=d), campaign_id=1 + d % 2) for d in (29, 20, 10, 1)
+    )
     decision = ENGINE.check(request(FR_NUMBER, at, "FR", history=history))
     assert rules_of(decision) == {"fr.attempts"}
     assert decision.next_allowed_at == local(PARIS, 2026, 5, 6, 11, 0)
@@ -210,11 +216,13 @@ def test_missing_scrub_blocks() -> None:
 
 @pytest.mark.parametrize(
     ("number", "market", "registry", "rule"),
-    [(NY_NUMBER, "US", "us.dnc", "us.dnc.registry"), (UK_NUMBER, "UK", "uk.tps",
-                                                      "uk.tps.registry"),
-     (UK_NUMBER, "UK", "uk.ctps", "uk.ctps.registry"),
-     (IN_NUMBER, "IN", "in.ncpr", "in.ncpr"),
-     (CN_MOBILE, "CN", "工信部", "dnc.registry")],
+    [
+        (NY_NUMBER, "US", "us.dnc", "us.dnc.registry"),
+        (UK_NUMBER, "UK", "uk.tps", "uk.tps.registry"),
+        (UK_NUMBER, "UK", "uk.ctps", "uk.ctps.registry"),
+        (IN_NUMBER, "IN", "in.ncpr", "in.ncpr"),
+        (CN_MOBILE, "CN", "工信部", "dnc.registry"),
+    ],
 )
 def test_national_registry_hit_blocks(number, market, registry, rule) -> None:
     at = {"US": FL_NOON, "CN": CN_TUESDAY}.get(market, utc(2026, 7, 15, 11, 0))
@@ -234,8 +242,9 @@ def test_a_named_national_registry_is_left_to_its_rule_set() -> None:
 
 
 def test_agent_daily_cap_200() -> None:
-    assert ENGINE.check(request(CN_MOBILE, CN_TUESDAY, "CN",
-                                agent=AgentCounters("a7", 199))).allowed
+    assert ENGINE.check(
+        request(CN_MOBILE, CN_TUESDAY, "CN", agent=AgentCounters("a7", 199))
+    ).allowed
     decision = ENGINE.check(request(CN_MOBILE, CN_TUESDAY, "CN", agent=AgentCounters("a7", 200)))
     assert rules_of(decision) == {"cn.agent_daily_cap"}
     assert decision.next_allowed_at == local(SHANGHAI, 2026, 9, 23, 9, 0)
@@ -245,8 +254,9 @@ def test_company_policy_can_retune_the_agent_cap_but_law_cannot_be_overridden() 
     profile = ComplianceProfile(
         rulesets=("CN",), policy_overrides=(PolicyOverride("cn.agent_daily_cap", "cap", 250),)
     )
-    assert ENGINE.check(request(CN_MOBILE, CN_TUESDAY, "CN", profile=profile,
-                                agent=AgentCounters("a7", 220))).allowed
+    assert ENGINE.check(
+        request(CN_MOBILE, CN_TUESDAY, "CN", profile=profile, agent=AgentCounters("a7", 220))
+    ).allowed
     loosened = ComplianceProfile(
         rulesets=("US",), policy_overrides=(PolicyOverride("us.window", "window", None),)
     )
@@ -255,16 +265,33 @@ def test_company_policy_can_retune_the_agent_cap_but_law_cannot_be_overridden() 
 
 
 def test_campaign_limits_only_narrow() -> None:
-    profile = ComplianceProfile(rulesets=("CN",), window=((time(10), time(12)),),
-                                agent_daily_cap=50, max_attempts=2,
-                                retry_interval=timedelta(hours=3))
-    history = (Attempt(at=CN_TUESDAY - timedelta(hours=1), campaign_id=1),
-               Attempt(at=CN_TUESDAY - timedelta(days=1), campaign_id=1))
-    decision = ENGINE.check(request(CN_MOBILE, CN_TUESDAY - timedelta(minutes=30), "CN",
-                                    profile=profile, history=history,
-                                    agent=AgentCounters("a1", 60)))
-    assert rules_of(decision) == {"campaign.window", "campaign.agent_daily_cap",
-                                  "campaign.max_attempts", "campaign.retry_interval"}
+    profile = ComplianceProfile(
+        rulesets=("CN",),
+        window=((time(10), time(12)),),
+        agent_daily_cap=50,
+        max_attempts=2,
+        retry_interval=timedelta(hours=3),
+    )
+    history = (
+        Attempt(at=CN_TUESDAY - timedelta(hours=1), campaign_id=1),
+        Attempt(at=CN_TUESDAY - timedelta(days=1), campaign_id=1),
+    )
+    decision = ENGINE.check(
+        request(
+            CN_MOBILE,
+            CN_TUESDAY - timedelta(minutes=30),
+            "CN",
+            profile=profile,
+            history=history,
+            agent=AgentCounters("a1", 60),
+        )
+    )
+    assert rules_of(decision) == {
+        "campaign.window",
+        "campaign.agent_daily_cap",
+        "campaign.max_attempts",
+        "campaign.retry_interval",
+    }
     assert decision.next_allowed_at is None
 
 
@@ -277,26 +304,33 @@ def test_us_requires_caller_id_and_uk_a_callable_one() -> None:
 
 
 def test_ring_time_connect_window_and_information_message() -> None:
-    profile = ComplianceProfile(rulesets=("US",), ring_timeout_s=10, information_message=False,
-                                connect_window_s=3.0)
+    profile = ComplianceProfile(
+        rulesets=("US",), ring_timeout_s=10, information_message=False, connect_window_s=3.0
+    )
     decision = ENGINE.check(request(NY_NUMBER, FL_NOON, "US", profile=profile))
     assert rules_of(decision) == {"us.ring_time", "us.information_message", "us.connect_window"}
     uk = ENGINE.check(request(UK_NUMBER, UK_NOON, "UK", profile=replace(profile, rulesets=("UK",))))
     assert rules_of(uk) == {"uk.ring_time", "uk.information_message", "uk.connect_window"}
-    progressive = ENGINE.check(request(NY_NUMBER, FL_NOON, "US", profile=profile,
-                                       agent_guaranteed=True))
+    progressive = ENGINE.check(
+        request(NY_NUMBER, FL_NOON, "US", profile=profile, agent_guaranteed=True)
+    )
     assert rules_of(progressive) == {"us.ring_time"}
 
 
 def test_abandonment_over_the_limit_allows_only_agent_guaranteed_dials() -> None:
-    status = AbandonmentStatus(live_answers=100, abandons=4, limit=0.03,
-                               window_start=FL_NOON - timedelta(days=30),
-                               recovers_at=FL_NOON + timedelta(hours=2))
+    status = AbandonmentStatus(
+        live_answers=100,
+        abandons=4,
+        limit=0.03,
+        window_start=FL_NOON - timedelta(days=30),
+        recovers_at=FL_NOON + timedelta(hours=2),
+    )
     decision = ENGINE.check(request(NY_NUMBER, FL_NOON, "US", abandonment=status))
     assert rules_of(decision) == {"us.abandon_rate"}
     assert decision.next_allowed_at == FL_NOON + timedelta(hours=2)
-    assert ENGINE.check(request(NY_NUMBER, FL_NOON, "US", abandonment=status,
-                                agent_guaranteed=True)).allowed
+    assert ENGINE.check(
+        request(NY_NUMBER, FL_NOON, "US", abandonment=status, agent_guaranteed=True)
+    ).allowed
     at_limit = replace(status, abandons=3, recovers_at=None)
     assert ENGINE.check(request(NY_NUMBER, FL_NOON, "US", abandonment=at_limit)).allowed
 
@@ -344,8 +378,11 @@ def test_every_blocking_rule_is_listed() -> None:
     at = local(SHANGHAI, 2025, 10, 2, 10, 0)
     history = (Attempt(at=at - timedelta(days=3), campaign_id=2, refusal=True),)
     hit = (SuppressionHit(SuppressionKind.COMPANY_DNC),)
-    decision = ENGINE.check(request(CN_MOBILE, at, "CN", history=history, suppressions=hit,
-                                    agent=AgentCounters("a1", 500)))
+    decision = ENGINE.check(
+        request(
+            CN_MOBILE, at, "CN", history=history, suppressions=hit, agent=AgentCounters("a1", 500)
+        )
+    )
     assert rules_of(decision) == {"cn.window", "cn.refusal", "dnc.company", "cn.agent_daily_cap"}
     assert not decision.allowed and decision.next_allowed_at is None
 
@@ -386,11 +423,18 @@ def test_final_marks_blocks_that_end_the_lead() -> None:
     assert ENGINE.check(request("+1 555 0100", FL_NOON, "US")).final
     exhausted = ComplianceProfile(rulesets=("CN",), max_attempts=1)
     history = (Attempt(at=CN_TUESDAY - timedelta(days=1), campaign_id=1),)
-    assert ENGINE.check(request(CN_MOBILE, CN_TUESDAY, "CN", profile=exhausted,
-                                history=history)).final
+    assert ENGINE.check(
+        request(CN_MOBILE, CN_TUESDAY, "CN", profile=exhausted, history=history)
+    ).final
     # blocks that lift with time or configuration do not end the lead
-    fr_refused = ENGINE.check(request(FR_NUMBER, local(PARIS, 2026, 5, 5, 11), "FR",
-                                      last_refusal_at=local(PARIS, 2026, 5, 1, 11)))
+    fr_refused = ENGINE.check(
+        request(
+            FR_NUMBER,
+            local(PARIS, 2026, 5, 5, 11),
+            "FR",
+            last_refusal_at=local(PARIS, 2026, 5, 1, 11),
+        )
+    )
     assert not fr_refused.allowed and not fr_refused.final
     stale = ENGINE.check(request(NY_NUMBER, FL_NOON, "US", registry_scrubs={}))
     assert not stale.allowed and not stale.final and stale.next_allowed_at is None

@@ -23,15 +23,19 @@ def test_earliest_call_time_uses_state_windows_and_all_zones() -> None:
     florida = earliest_call_time(ENGINE, PROFILES["US"], at, ["America/New_York"], "US", ["FL"])
     assert florida == local(NEW_YORK, 2026, 7, 16, 8, 0)
     two_zones = earliest_call_time(
-        ENGINE, PROFILES["US"], local(NEW_YORK, 2026, 7, 16, 9, 0),
-        ["America/New_York", "America/Los_Angeles"], "US",
+        ENGINE,
+        PROFILES["US"],
+        local(NEW_YORK, 2026, 7, 16, 9, 0),
+        ["America/New_York", "America/Los_Angeles"],
+        "US",
     )
     assert two_zones == local(NEW_YORK, 2026, 7, 16, 11, 0)
 
 
 def test_earliest_call_time_across_spring_forward() -> None:
-    found = earliest_call_time(ENGINE, PROFILES["US"], utc(2026, 3, 8, 2), ["America/New_York"],
-                               "US")
+    found = earliest_call_time(
+        ENGINE, PROFILES["US"], utc(2026, 3, 8, 2), ["America/New_York"], "US"
+    )
     assert found == utc(2026, 3, 8, 12)
 
 
@@ -53,7 +57,8 @@ def test_open_time_zones() -> None:
     at = utc(2026, 7, 15, 14, 0)  # 10:00 New York, 07:00 Los Angeles, 22:00 Shanghai
     zones = ["America/New_York", "America/Chicago", "America/Los_Angeles"]
     assert open_time_zones(ENGINE, PROFILES["US"], at, zones, "US") == {
-        "America/New_York", "America/Chicago",
+        "America/New_York",
+        "America/Chicago",
     }
     assert open_time_zones(ENGINE, PROFILES["CN"], at, ["Asia/Shanghai"], "CN") == frozenset()
     assert open_time_zones(ENGINE, PROFILES["CN"], at, zones, "US") == frozenset()

@@ -45,8 +45,14 @@ PROPERTY_SETTINGS = settings(
     deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 
-MARKETS = {"CN": (CN_MOBILE, "CN"), "FL": (FL_NUMBER, "US"), "FR": (FR_NUMBER, "FR"),
-           "UK": (UK_NUMBER, "UK"), "NY": (NY_NUMBER, "US"), "IN": (IN_NUMBER, "IN")}
+MARKETS = {
+    "CN": (CN_MOBILE, "CN"),
+    "FL": (FL_NUMBER, "US"),
+    "FR": (FR_NUMBER, "FR"),
+    "UK": (UK_NUMBER, "UK"),
+    "NY": (NY_NUMBER, "US"),
+    "IN": (IN_NUMBER, "IN"),
+}
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,9 @@ steps = st.builds(
     refusal=st.integers(0, 25).map(lambda n: n == 0),
     follow=st.integers(0, 3).map(lambda n: n > 0),
 )
-starts = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 11, 30),
-                      timezones=st.just(UTC))
+starts = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2026, 11, 30), timezones=st.just(UTC)
+)
 
 
 def simulate(market: str, start: datetime, plan: list[Step]) -> list[Attempt]:
@@ -83,9 +90,16 @@ def simulate(market: str, start: datetime, plan: list[Step]) -> list[Attempt]:
             moment = decision.next_allowed_at
             decision = ENGINE.check(request(number, moment, rules, history=tuple(history)))
         if decision.allowed:
-            history.append(Attempt(at=moment, campaign_id=1 + index % 2, outcome="human",
-                                   subject="solar", abandoned=step.abandoned,
-                                   refusal=step.refusal))
+            history.append(
+                Attempt(
+                    at=moment,
+                    campaign_id=1 + index % 2,
+                    outcome="human",
+                    subject="solar",
+                    abandoned=step.abandoned,
+                    refusal=step.refusal,
+                )
+            )
     return history
 
 
@@ -141,8 +155,14 @@ def test_allowed_calls_never_break_a_rule(market: str, start: datetime, plan: li
     assert violations(market, calls) == []
 
 
-MARKET_ZONES = {"CN": SHANGHAI, "FL": NEW_YORK, "FR": PARIS, "UK": ZoneInfo("Europe/London"),
-                "NY": NEW_YORK, "IN": KOLKATA}
+MARKET_ZONES = {
+    "CN": SHANGHAI,
+    "FL": NEW_YORK,
+    "FR": PARIS,
+    "UK": ZoneInfo("Europe/London"),
+    "NY": NEW_YORK,
+    "IN": KOLKATA,
+}
 
 
 def window_open(market: str, at: datetime) -> bool:
@@ -168,9 +188,7 @@ EDGE_MINUTES = tuple(m for h in range(24) for m in (h * 60 - 1, h * 60) if m >= 
 
 @settings(PROPERTY_SETTINGS, max_examples=200)
 @given(st.sampled_from(sorted(MARKETS)), st.randoms(use_true_random=False))
-def test_window_decisions_match_an_independent_reading(
-    market: str, rng: random.Random
-) -> None:
+def test_window_decisions_match_an_independent_reading(market: str, rng: random.Random) -> None:
     """A lone call is allowed exactly when the market's calling hours are open, on random
     days of two years (DST changes, holidays, make-up workdays) at every edge minute and at
     random minutes."""
@@ -193,8 +211,12 @@ def _probe(market: str, start: datetime, plan: list[Step]) -> CheckRequest:
 
 
 @settings(PROPERTY_SETTINGS, max_examples=120)
-@given(st.sampled_from(sorted(MARKETS)), starts, st.lists(steps, min_size=1, max_size=25),
-       st.randoms(use_true_random=False))
+@given(
+    st.sampled_from(sorted(MARKETS)),
+    starts,
+    st.lists(steps, min_size=1, max_size=25),
+    st.randoms(use_true_random=False),
+)
 def test_decisions_are_deterministic_and_ignore_history_order(
     market: str, start: datetime, plan: list[Step], rng: random.Random
 ) -> None:
@@ -232,13 +254,22 @@ APPLYING_HITS = {
     "own-campaign": SuppressionHit(SuppressionKind.CAMPAIGN, campaign_id=1),
     "unnamed-registry": SuppressionHit(SuppressionKind.REGISTRY, registry="cn.miit"),
 }
-MARKET_REGISTRIES = {"FL": ("us.dnc",), "NY": ("us.dnc",), "UK": ("uk.tps", "uk.ctps"),
-                     "IN": ("in.ncpr",)}
+MARKET_REGISTRIES = {
+    "FL": ("us.dnc",),
+    "NY": ("us.dnc",),
+    "UK": ("uk.tps", "uk.ctps"),
+    "IN": ("in.ncpr",),
+}
 
 
 @settings(PROPERTY_SETTINGS, max_examples=150)
-@given(st.sampled_from(sorted(MARKETS)), starts, st.lists(steps, min_size=1, max_size=10),
-       st.sampled_from([*sorted(APPLYING_HITS), "market-registry"]), st.integers(0, 1))
+@given(
+    st.sampled_from(sorted(MARKETS)),
+    starts,
+    st.lists(steps, min_size=1, max_size=10),
+    st.sampled_from([*sorted(APPLYING_HITS), "market-registry"]),
+    st.integers(0, 1),
+)
 def test_a_suppressed_number_is_never_allowed(
     market: str, start: datetime, plan: list[Step], hit_name: str, which: int
 ) -> None:
@@ -254,19 +285,42 @@ def test_a_suppressed_number_is_never_allowed(
 
 
 @settings(PROPERTY_SETTINGS, max_examples=150)
-@given(st.sampled_from(sorted(MARKETS)), starts, st.integers(0, 400), st.integers(1, 400),
-       st.integers(0, 12), st.booleans())
+@given(
+    st.sampled_from(sorted(MARKETS)),
+    starts,
+    st.integers(0, 400),
+    st.integers(1, 400),
+    st.integers(0, 12),
+    st.booleans(),
+)
 def test_caps_and_abandonment_limits_hold(
-    market: str, start: datetime, calls_today: int, live_answers: int, abandons: int,
+    market: str,
+    start: datetime,
+    calls_today: int,
+    live_answers: int,
+    abandons: int,
     guaranteed: bool,
 ) -> None:
     """The CN agent cap (200/day) and the US/UK 3% abandonment limit are never exceeded:
     an over-cap agent or an over-limit campaign gets no unguaranteed dial."""
     number, rules = MARKETS[market]
-    status = AbandonmentStatus(live_answers=live_answers, abandons=abandons, limit=0.03,
-                               window_start=start - timedelta(days=30), recovers_at=None)
-    decision = ENGINE.check(request(number, start, rules, agent=AgentCounters("a1", calls_today),
-                                    abandonment=status, agent_guaranteed=guaranteed))
+    status = AbandonmentStatus(
+        live_answers=live_answers,
+        abandons=abandons,
+        limit=0.03,
+        window_start=start - timedelta(days=30),
+        recovers_at=None,
+    )
+    decision = ENGINE.check(
+        request(
+            number,
+            start,
+            rules,
+            agent=AgentCounters("a1", calls_today),
+            abandonment=status,
+            agent_guaranteed=guaranteed,
+        )
+    )
     blocked = {r.rule for r in decision.reasons}
     assert ("cn.agent_daily_cap" in blocked) is (market == "CN" and calls_today >= 200)
     over = abandons / live_answers > 0.03 and not guaranteed

@@ -23,8 +23,13 @@ def _engine_with_two_cap_versions() -> ComplianceEngine:
     sets = default_rulesets()
     china = sets["CN"]
     switch = date(2026, 1, 1)
-    old = AgentDailyCapRule(id="cn.agent_daily_cap", version=1, cap=300,
-                            effective_from=date(2020, 1, 1), effective_until=switch)
+    old = AgentDailyCapRule(
+        id="cn.agent_daily_cap",
+        version=1,
+        cap=300,
+        effective_from=date(2020, 1, 1),
+        effective_until=switch,
+    )
     new = AgentDailyCapRule(id="cn.agent_daily_cap", version=2, cap=200, effective_from=switch)
     rules = (*(r for r in china.rules if r.id != "cn.agent_daily_cap"), old, new)
     sets["CN"] = replace(china, rules=rules)
@@ -52,8 +57,11 @@ def test_engine_accepts_an_iterable_of_rule_sets_and_rejects_duplicates() -> Non
 
 def test_unknown_rule_set_in_a_profile_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown rule sets"):
-        ComplianceEngine().check(request(CN_MOBILE, utc(2026, 9, 22, 2), "CN",
-                                         profile=ComplianceProfile(rulesets=("XX",))))
+        ComplianceEngine().check(
+            request(
+                CN_MOBILE, utc(2026, 9, 22, 2), "CN", profile=ComplianceProfile(rulesets=("XX",))
+            )
+        )
 
 
 def test_purge_cutoff_keeps_at_least_30_days_in_china() -> None:

@@ -154,8 +154,12 @@ async def test_decision_final_drives_permanence(world: World) -> None:
     assert rules(closed) == {"cn.window"} and closed.next_allowed_at is not None
     assert not closed.final and not gate.is_permanent(closed)
     await world.add(
-        SuppressionEntry(scope=SuppressionScope.COMPANY, phone_e164=CN_NUMBER,
-                         number_hash=number_hash(CN_NUMBER), reason="by ops")
+        SuppressionEntry(
+            scope=SuppressionScope.COMPANY,
+            phone_e164=CN_NUMBER,
+            number_hash=number_hash(CN_NUMBER),
+            reason="by ops",
+        )
     )
     suppressed = await gate.check(CN_NUMBER, world.cn, CN_AT)
     assert rules(suppressed) == {"dnc.company"}
@@ -229,8 +233,11 @@ async def test_stale_us_dnc_scrub_blocks_and_a_fresh_one_passes(world: World) ->
 async def test_us_dnc_entry_blocks(world: World) -> None:
     await world.add(
         registry_list("us_dnc", US_AT - timedelta(days=3)),
-        SuppressionEntry(scope=SuppressionScope.REGISTRY, registry_name="US DNC",
-                         number_hash=number_hash(US_NUMBER)),
+        SuppressionEntry(
+            scope=SuppressionScope.REGISTRY,
+            registry_name="US DNC",
+            number_hash=number_hash(US_NUMBER),
+        ),
     )
     decision = await ComplianceGate(world.sessions).check(US_NUMBER, world.us, US_AT)
     assert rules(decision) == {"us.dnc.registry"} and decision.final
@@ -239,8 +246,9 @@ async def test_us_dnc_entry_blocks(world: World) -> None:
 async def test_uk_tps_entry_blocks(world: World) -> None:
     await world.add(
         registry_list("TPS", UK_AT - timedelta(days=5)),
-        SuppressionEntry(scope=SuppressionScope.REGISTRY, registry_name="TPS",
-                         number_hash=number_hash(UK_NUMBER)),
+        SuppressionEntry(
+            scope=SuppressionScope.REGISTRY, registry_name="TPS", number_hash=number_hash(UK_NUMBER)
+        ),
     )
     gate = ComplianceGate(world.sessions)
     config = await world.config(world.uk)
@@ -252,8 +260,9 @@ async def test_uk_ctps_entry_named_by_its_list_blocks(world: World) -> None:
     ctps = SuppressionList(name="Corporate TPS", kind=SuppressionListKind.NATIONAL_REGISTRY)
     await world.add(ctps, registry_list("uk.tps", UK_AT - timedelta(days=5)))
     await world.add(
-        SuppressionEntry(list_id=ctps.id, scope=SuppressionScope.REGISTRY,
-                         number_hash=number_hash(UK_NUMBER))
+        SuppressionEntry(
+            list_id=ctps.id, scope=SuppressionScope.REGISTRY, number_hash=number_hash(UK_NUMBER)
+        )
     )
     decision = await ComplianceGate(world.sessions).check(UK_NUMBER, world.uk, UK_AT)
     assert rules(decision) == {"uk.ctps.registry"}
@@ -261,8 +270,11 @@ async def test_uk_ctps_entry_named_by_its_list_blocks(world: World) -> None:
 
 async def test_a_registry_without_rules_of_its_own_still_blocks(world: World) -> None:
     await world.add(
-        SuppressionEntry(scope=SuppressionScope.REGISTRY, registry_name="工信部",
-                         number_hash=number_hash(CN_NUMBER))
+        SuppressionEntry(
+            scope=SuppressionScope.REGISTRY,
+            registry_name="工信部",
+            number_hash=number_hash(CN_NUMBER),
+        )
     )
     decision = await ComplianceGate(world.sessions).check(CN_NUMBER, world.cn, CN_AT)
     assert rules(decision) == {"dnc.registry"} and decision.final
@@ -270,11 +282,17 @@ async def test_a_registry_without_rules_of_its_own_still_blocks(world: World) ->
 
 async def test_expired_and_other_campaign_entries_do_not_apply(world: World) -> None:
     await world.add(
-        SuppressionEntry(scope=SuppressionScope.COMPANY, phone_e164=CN_NUMBER,
-                         number_hash=number_hash(CN_NUMBER),
-                         expires_at=CN_AT - timedelta(days=1)),
-        SuppressionEntry(scope=SuppressionScope.CAMPAIGN, campaign_id=world.other,
-                         number_hash=number_hash(CN_NUMBER)),
+        SuppressionEntry(
+            scope=SuppressionScope.COMPANY,
+            phone_e164=CN_NUMBER,
+            number_hash=number_hash(CN_NUMBER),
+            expires_at=CN_AT - timedelta(days=1),
+        ),
+        SuppressionEntry(
+            scope=SuppressionScope.CAMPAIGN,
+            campaign_id=world.other,
+            number_hash=number_hash(CN_NUMBER),
+        ),
     )
     gate = ComplianceGate(world.sessions)
     assert (await gate.check(CN_NUMBER, world.cn, CN_AT)).allowed
@@ -309,34 +327,42 @@ async def test_agent_counters_abandonment_and_guarantee_reach_the_engine(world: 
     await world.add(registry_list("TPS", UK_AT - timedelta(days=5)))
     gate = ComplianceGate(world.sessions)
     cn = await world.config(world.cn)
-    capped = await gate.check_lead(cn, lead_of(cn, CN_NUMBER), CN_AT,
-                                   agent=AgentCounters("a1", 200))
+    capped = await gate.check_lead(
+        cn, lead_of(cn, CN_NUMBER), CN_AT, agent=AgentCounters("a1", 200)
+    )
     assert rules(capped) == {"cn.agent_daily_cap"} and not capped.final
     uk = await world.config(world.uk)
-    over = AbandonmentStatus(live_answers=100, abandons=5, limit=0.03,
-                             window_start=UK_AT - timedelta(hours=11), recovers_at=None)
+    over = AbandonmentStatus(
+        live_answers=100,
+        abandons=5,
+        limit=0.03,
+        window_start=UK_AT - timedelta(hours=11),
+        recovers_at=None,
+    )
     lead = lead_of(uk, UK_NUMBER)
-    assert rules(await gate.check_lead(uk, lead, UK_AT, abandonment=over)) == {
-        "uk.abandon_rate"
-    }
-    assert (
-        await gate.check_lead(uk, lead, UK_AT, abandonment=over, agent_guaranteed=True)
-    ).allowed
+    assert rules(await gate.check_lead(uk, lead, UK_AT, abandonment=over)) == {"uk.abandon_rate"}
+    assert (await gate.check_lead(uk, lead, UK_AT, abandonment=over, agent_guaranteed=True)).allowed
 
 
 async def test_uk_abandon_72h_from_the_history(world: World) -> None:
     await world.add(
         registry_list("TPS", UK_AT - timedelta(days=5)),
-        attempt(world.uk, UK_NUMBER, UK_AT - timedelta(hours=10), abandoned=True,
-                terminal_state="abandoned"),
+        attempt(
+            world.uk,
+            UK_NUMBER,
+            UK_AT - timedelta(hours=10),
+            abandoned=True,
+            terminal_state="abandoned",
+        ),
     )
     gate = ComplianceGate(world.sessions)
     decision = await gate.check(UK_NUMBER, world.uk, UK_AT)
     assert rules(decision) == {"uk.abandon_72h"}
     assert decision.next_allowed_at == UK_AT + timedelta(hours=62)
     config = await world.config(world.uk)
-    guaranteed = await gate.check_lead(config, lead_of(config, UK_NUMBER), UK_AT,
-                                       agent_guaranteed=True)
+    guaranteed = await gate.check_lead(
+        config, lead_of(config, UK_NUMBER), UK_AT, agent_guaranteed=True
+    )
     assert guaranteed.allowed
 
 
@@ -373,8 +399,10 @@ async def test_decision_log_keeps_the_hash_only(world: World) -> None:
 
 def test_the_two_number_hashes_are_one() -> None:
     """Lists, leads and decision logs hashed by either side must keep matching."""
-    assert number_hash(CN_NUMBER) == compliance_hash(CN_NUMBER) == (
-        "2ebdcb1bacf1ff0801da3dac97a864a1d35d3b3b7aa75c47bd4b220f9f04c4e2"
+    assert (
+        number_hash(CN_NUMBER)
+        == compliance_hash(CN_NUMBER)
+        == ("2ebdcb1bacf1ff0801da3dac97a864a1d35d3b3b7aa75c47bd4b220f9f04c4e2")
     )
     with pytest.raises(ValueError):
         number_hash("13812345678")

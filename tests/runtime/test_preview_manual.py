@@ -148,8 +148,6 @@ async def test_manual_dial_makes_a_lead_and_compliance_still_applies(world):
     assert agent.state is AgentState.READY
     assert await eng.writer.flush(5)
     async with sessions() as s:
-        made = (
-            (await s.execute(select(Lead).where(Lead.campaign_id == manual_id))).scalars().all()
-        )
+        made = (await s.execute(select(Lead).where(Lead.campaign_id == manual_id))).scalars().all()
     assert {lead.phone_e164 for lead in made} >= {"+8613800139999"}
     assert all(lead.status != "in_hopper" for lead in made)

@@ -27,7 +27,7 @@ const Api = {
     if (r.status === 401) { this.logout(); location.reload(); }
     if (r.status === 204) return null;
     const data = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(data.detail || r.statusText);
+    if (!r.ok) throw apiError(r, data);
     return data;
   },
 
@@ -76,3 +76,45 @@ function setupLogin(onReady) {
   });
   show();
 }
+
+// An error from the API's body: `detail` (a sentence, or a list of field errors) and the status.
+function apiError(response, data) {
+  let detail = data && data.detail;
+  if (Array.isArray(detail)) detail = detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ");
+  else if (detail && typeof detail !== "string") detail = JSON.stringify(detail);
+  const err = new Error(detail || response.statusText || `HTTP ${response.status}`);
+  err.status = response.status;
+  return err;
+}
+
+// What to show for a failed call: a refusal says so in both languages.
+function errorText(err) {
+  if (err && err.status === 403) return `无权限 Forbidden (403): ${err.message}`;
+  return err && err.message ? err.message : String(err);
+}
+
+function isSupervisor() {
+  const me = Api.me();
+  return !!me && (me.role === "supervisor" || me.role === "admin");
+}
+
+// Run `work` with `button` disabled and a loading mark; messages go to `msgNode` (an element or id).
+async function busy(button, msgNode, work, loadingText = "处理中 working…") {
+  const box = typeof msgNode === "string" ? document.getElementById(msgNode) : msgNode;
+  if (button) { button.disabled = true; button.classList.add("loading"); }
+  if (box) { box.textContent = loadingText; box.classList.remove("error"); box.classList.add("muted"); }
+  try {
+    const result = await work();
+    if (box && box.textContent === loadingText) box.textContent = "";
+    return result;
+  } catch (err) {
+    if (box) { box.textContent = errorText(err); box.classList.add("error"); box.classList.remove("muted"); }
+    return undefined;
+  } finally {
+    if (button) { button.disabled = false; button.classList.remove("loading"); }
+  }
+}
+
+function when(iso) { return iso ? new Date(iso).toLocaleString() : "–"; }
+
+function fixed(x, digits = 1) { return x == null ? "–" : Number(x).toFixed(digits); }

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from agi.errors import AgiHangup
 from agi.metrics import DecisionLatencies
@@ -61,7 +63,13 @@ class AnsweredHandler:
             amd_cause=amd_cause,
             received_at=session.received_at,
         )
-        decision = await self._decide(session, call)
+        decision = await decide_within(
+            session,
+            self._router.route_answered(call),
+            self._config.decision_timeout_s,
+            f"attempt {call.attempt_id}",
+            self._fallback,
+        )
         await self._apply(session, call.attempt_id, decision, raw_status)
 
     async def fallback(self, session: AgiSession) -> None:
@@ -96,43 +104,48 @@ class AnsweredHandler:
             raw_status or "-",
         )
 
-    async def _decide(self, session: AgiSession, call: AnsweredCall) -> AnsweredDecision:
-        """The router's decision, or safe-harbor if it fails or overruns. If the customer
-        hangs up meanwhile, the router call is cancelled (so it can release an agent it
-        was holding) and `AgiHangup` ends the session."""
-        decision_task = asyncio.ensure_future(self._router.route_answered(call))
-        hangup_watch = asyncio.ensure_future(session.watch_for_hangup())
-        try:
-            done, _ = await asyncio.wait(
-                (decision_task, hangup_watch),
-                timeout=self._config.decision_timeout_s,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-        finally:
-            hangup_watch.cancel()
-            if not decision_task.done():
-                decision_task.cancel()
-        if hangup_watch in done:
-            raise AgiHangup(f"{hangup_watch.result()} while the router decided")
-        if decision_task not in done:
-            log.error(
-                "attempt %s: router gave no decision within %.1f s; safe-harbor",
-                call.attempt_id,
-                self._config.decision_timeout_s,
-            )
-            return self._fallback
-        if decision_task.cancelled() or decision_task.exception() is not None:
-            log.error(
-                "attempt %s: router failed; safe-harbor",
-                call.attempt_id,
-                exc_info=None if decision_task.cancelled() else decision_task.exception(),
-            )
-            return self._fallback
-        decision = decision_task.result()
-        if not isinstance(decision, AnsweredDecision):
-            log.error("attempt %s: router returned %r; safe-harbor", call.attempt_id, decision)
-            return self._fallback
-        return decision
+
+async def decide_within(
+    session: AgiSession,
+    decision: Coroutine[Any, Any, Any],
+    timeout_s: float,
+    what: str,
+    fallback: AnsweredDecision,
+    fallback_name: str = "safe-harbor",
+) -> AnsweredDecision:
+    """The router's decision, or `fallback` if it fails or overruns. If the caller hangs
+    up meanwhile, the router call is cancelled (so it can release an agent it was holding)
+    and `AgiHangup` ends the session."""
+    decision_task = asyncio.ensure_future(decision)
+    hangup_watch = asyncio.ensure_future(session.watch_for_hangup())
+    try:
+        done, _ = await asyncio.wait(
+            (decision_task, hangup_watch),
+            timeout=timeout_s,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+    finally:
+        hangup_watch.cancel()
+        if not decision_task.done():
+            decision_task.cancel()
+    if hangup_watch in done:
+        raise AgiHangup(f"{hangup_watch.result()} while the router decided")
+    if decision_task not in done:
+        log.error("%s: router gave no decision within %.1f s; %s", what, timeout_s, fallback_name)
+        return fallback
+    if decision_task.cancelled() or decision_task.exception() is not None:
+        log.error(
+            "%s: router failed; %s",
+            what,
+            fallback_name,
+            exc_info=None if decision_task.cancelled() else decision_task.exception(),
+        )
+        return fallback
+    result = decision_task.result()
+    if not isinstance(result, AnsweredDecision):
+        log.error("%s: router returned %r; %s", what, result, fallback_name)
+        return fallback
+    return result
 
 
 def _amd_status(raw: str | None) -> AmdStatus | None:

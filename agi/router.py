@@ -33,6 +33,7 @@ class AnsweredAction(StrEnum):
     BRIDGE = "bridge"
     SAFEHARBOR = "safeharbor"
     VOICEMAIL = "voicemail"
+    MESSAGE = "message"  # an inbound caller: play DIALER_MESSAGE (overflow, closed), hang up
     HANGUP = "hangup"
 
 
@@ -56,6 +57,22 @@ class AnsweredCall:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundCall:
+    """A caller to one of the call centre's numbers that reached `AGI(.../inbound)`.
+
+    `did` is the number called (`${EXTEN}` in `dialer-inbound`), `caller` the caller ID
+    number as Asterisk has it, `server` the `DIALER_SERVER` global of that Asterisk (may be
+    empty on a one-server setup)."""
+
+    did: str
+    caller: str
+    channel: str
+    uniqueid: str
+    server: str
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class AnsweredDecision:
     """What the dialplan does next with an answered call."""
 
@@ -70,7 +87,11 @@ class AnsweredDecision:
             not _SOUND.fullmatch(self.record_file) or ".." in self.record_file
         ):
             raise ValueError(f"not a recording file name: {self.record_file!r}")
-        needs_message = self.action in (AnsweredAction.SAFEHARBOR, AnsweredAction.VOICEMAIL)
+        needs_message = self.action in (
+            AnsweredAction.SAFEHARBOR,
+            AnsweredAction.VOICEMAIL,
+            AnsweredAction.MESSAGE,
+        )
         if self.action is AnsweredAction.BRIDGE and not _SAFE_TOKEN.fullmatch(self.bridge or ""):
             raise ValueError(f"bridge decision needs a valid bridge name: {self.bridge!r}")
         if needs_message and not _SOUND.fullmatch(self.message or ""):
@@ -96,6 +117,11 @@ class AnsweredDecision:
     def voicemail(cls, message: str) -> AnsweredDecision:
         """An answering machine: wait for the beep's silence, leave the message."""
         return cls(AnsweredAction.VOICEMAIL, message=message)
+
+    @classmethod
+    def play_message(cls, message: str) -> AnsweredDecision:
+        """An inbound caller nobody will take (overflow, closed): play it and hang up."""
+        return cls(AnsweredAction.MESSAGE, message=message)
 
     @classmethod
     def hang_up(cls) -> AnsweredDecision:
@@ -150,6 +176,12 @@ class CallRouter(Protocol):
         """Decide an answered call. Wait for a free agent at most the connect window
         (measured from `call.received_at`), then answer safe-harbor yourself; the server
         gives up a little later and plays its own fallback safe-harbor message."""
+        ...
+
+    async def route_inbound(self, call: InboundCall) -> AnsweredDecision:
+        """Decide an inbound call: bridge it to an agent as soon as one is free, or a
+        message (overflow after the campaign's longest wait, closed). May take minutes; the
+        caller hears hold music meanwhile."""
         ...
 
     async def wrapup_prompt(self, agent_ext: str) -> WrapupPrompt:

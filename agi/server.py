@@ -34,6 +34,8 @@ from agi.agent_login import AgentLoginConfig, AgentLoginHandler
 from agi.answered import ROUTE as ANSWERED_ROUTE
 from agi.answered import AnsweredConfig, AnsweredHandler
 from agi.errors import AgiError, AgiHangup, AgiProtocolError
+from agi.inbound import ROUTE as INBOUND_ROUTE
+from agi.inbound import InboundConfig, InboundHandler
 from agi.metrics import DecisionLatencies
 from agi.router import CallRouter
 from agi.session import AgiSession, read_environment
@@ -57,11 +59,13 @@ class AgiServerConfig:
     # fallback safe-harbor at once, other routes a hangup (overload must not mean silence).
     max_sessions: int = 5000
     answered: AnsweredConfig = field(default_factory=AnsweredConfig)
+    inbound: InboundConfig = field(default_factory=InboundConfig)
     agent_login: AgentLoginConfig = field(default_factory=AgentLoginConfig)
 
 
 class AgiServer:
-    """Routes `answered`, `wrapup` and `agent-login` to handlers that ask the `CallRouter`."""
+    """Routes `answered`, `inbound`, `wrapup` and `agent-login` to handlers that ask the
+    `CallRouter`."""
 
     def __init__(
         self,
@@ -83,6 +87,7 @@ class AgiServer:
             ANSWERED_ROUTE: self._answered,
             WRAPUP_ROUTE: WrapupHandler(router),
             AGENT_LOGIN_ROUTE: AgentLoginHandler(router, self.config.agent_login),
+            INBOUND_ROUTE: InboundHandler(router, self.latencies, self.config.inbound),
         }
 
     # ------------------------------------------------------------ routes

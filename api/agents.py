@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from api.masking import mask_number, visible_digits
 from api.paging import DbId
@@ -171,6 +172,13 @@ async def current_call(ctx: Ctx, who: AnyUser, agent_id: DbId) -> dict[str, Any]
     async with ctx.session_factory() as session:
         campaign = await session.get(Campaign, call.campaign_id)
         lead = await session.get(Lead, call.lead_id) if call.lead_id is not None else None
+        if lead is None and call.direction == "inbound" and call.number:
+            # a caller who is one of the campaign's leads: their record is on screen
+            lead = await session.scalar(
+                select(Lead).where(
+                    Lead.campaign_id == call.campaign_id, Lead.phone_e164 == call.number
+                )
+            )
     lead_view = None
     if lead is not None:
         phone = lead.phone_e164
@@ -184,8 +192,11 @@ async def current_call(ctx: Ctx, who: AnyUser, agent_id: DbId) -> dict[str, Any]
             "attempt_count": lead.attempt_count,
         }
     codes = await list_dispositions(ctx.session_factory, call.campaign_id, agent_only=True)
+    shown = asdict(call)
+    if who.role == Role.AGENT and shown["number"]:
+        shown["number"] = mask_number(shown["number"], visible_digits(campaign))
     return {
-        "call": asdict(call),
+        "call": shown,
         "lead": lead_view,
         "script": campaign.script_text if campaign else "",
         "dispositions": [

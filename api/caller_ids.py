@@ -35,6 +35,9 @@ class PolicyIn(BaseModel):
     min_z: float | None = Field(default=None, ge=0, le=20)
     rest_hours: int | None = Field(default=None, ge=1, le=24 * 90)
     daily_cap: int | None = Field(default=None, ge=0, le=1_000_000, description="0 = none")
+    hard_caps: bool | None = Field(
+        default=None, description="every number at its cap: stop dialing (else least used)"
+    )
 
 
 class PolicyOut(BaseModel):
@@ -45,6 +48,7 @@ class PolicyOut(BaseModel):
     min_z: float
     rest_hours: int
     daily_cap: int
+    hard_caps: bool
 
 
 class NumberChange(BaseModel):

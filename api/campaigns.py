@@ -6,14 +6,43 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.paging import DbId, Limit, Offset
 from api.security import Ctx, Supervisor
 from dialer.db.enums import CampaignStatus, DialMode, MachineAction, RecordingMode
+from dialer.runtime.inbound import normalise_did
 from dialer.services import campaigns as service
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
+
+
+class InboundSettingsIn(BaseModel):
+    """Inbound blending: the numbers (DIDs) this campaign answers and how callers queue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dids: list[str] = Field(default_factory=list, max_length=200)
+    reserved_agents: int = Field(default=0, ge=0, le=1000)
+    max_wait_s: float = Field(default=60.0, ge=5, le=600)
+    service_level_s: float = Field(default=15.0, ge=1, le=300)
+    overflow_message: str = Field(
+        default="dialer-inbound-overflow", pattern=r"^[A-Za-z0-9_./&:-]+$", max_length=200
+    )
+    closed_message: str = Field(
+        default="dialer-inbound-closed", pattern=r"^[A-Za-z0-9_./&:-]+$", max_length=200
+    )
+
+    @field_validator("dids")
+    @classmethod
+    def _numbers(cls, dids: list[str]) -> list[str]:
+        try:
+            out = [normalise_did(d) for d in dids]
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        if len(set(out)) != len(out):
+            raise ValueError("a number is listed twice")
+        return out
 
 
 class CampaignFields(BaseModel):
@@ -37,6 +66,7 @@ class CampaignFields(BaseModel):
     recording_mode: RecordingMode | None = None
     wrapup_timeout_s: int | None = Field(default=None, ge=0, le=3600)
     max_attempts: int | None = Field(default=None, ge=1, le=100)
+    inbound: InboundSettingsIn | None = None
 
 
 class CampaignCreate(CampaignFields):
@@ -71,6 +101,7 @@ class CampaignOut(BaseModel):
     recording_mode: str
     wrapup_timeout_s: int
     max_attempts: int
+    inbound: dict[str, Any]
     created_at: datetime
     updated_at: datetime
 

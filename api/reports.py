@@ -71,6 +71,26 @@ async def campaign_summary(
     )
 
 
+@router.get("/campaigns/{campaign_id}/inbound")
+async def inbound_summary(
+    ctx: Ctx,
+    who: Supervisor,
+    campaign_id: DbId,
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = TableFormat.JSON,
+) -> Response:
+    """Calls to the campaign's numbers and the inbound service level (blended campaigns)."""
+    return await _answer(
+        ctx,
+        who,
+        f"campaign-{campaign_id}-inbound",
+        fmt,
+        lambda: service.inbound_summary(ctx.session_factory, campaign_id, since, until),
+        {"campaign_id": campaign_id, **_window(since, until)},
+    )
+
+
 @router.get("/campaigns/{campaign_id}/hourly")
 async def hourly(
     ctx: Ctx,

@@ -42,6 +42,7 @@ from dialer.runtime.clock import Clock
 from dialer.runtime.control import ControlError
 from dialer.service import DialerService
 from dialer.services.errors import Conflict
+from dialer.services.reports import inbound_summary
 from dialer.services.users import create_user, ensure_admin
 from dialer.settings import AsteriskServer, HttpSettings, Settings
 from pbxsim import PbxSim, PbxSimConfig, PopulationModel
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 DEMO_CAMPAIGN = "Demo campaign"
 DEMO_SERVER = "sim"
 DEMO_TRUNK = "demo-trunk"
+DEMO_DID = "4001"  # the demo campaign's inbound number (blending)
 DEMO_ADMIN = ("admin", "demo-admin")
 DEMO_AGENT_PASSWORD = "demo-agent"  # console agents log in as agent<ext>, e.g. agent1001
 SAMPLE_NUMBER = "+8613800138000"
@@ -93,6 +95,8 @@ class DemoOptions:
     # get a login (agent<ext> / DEMO_AGENT_PASSWORD) and are neither logged in nor driven
     # by SimulatedAgents.
     console_agents: int = 0
+    # Callers to DEMO_DID per simulated hour (Poisson): blended into the outbound campaign.
+    inbound_per_hour: float = 0.0
 
 
 @dataclass
@@ -171,6 +175,8 @@ async def prepare_demo(
             session.add(campaign)
             await session.flush()
         campaign.status = "active"
+        if not (campaign.inbound or {}).get("dids"):
+            campaign.inbound = {"dids": [DEMO_DID], "max_wait_s": 60, "service_level_s": 15}
         agents = (
             (
                 await session.execute(
@@ -320,6 +326,16 @@ class SimulatedAgents:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+async def _callers(sim: PbxSim, clock: Clock, per_hour: float, seed: int) -> None:
+    """People calling the demo number: Poisson arrivals, patience 20-120 s, talk ~2 min."""
+    rng = random.Random(seed + 7)
+    while True:
+        await asyncio.sleep(clock.real_seconds(rng.expovariate(per_hour / 3600.0)))
+        caller = f"139{rng.randrange(10**8):08d}"
+        talk = min(900.0, rng.lognormvariate(4.6, 0.6))
+        sim.inbound_call(DEMO_DID, caller, patience_s=rng.uniform(20, 120), talk_s=talk)
+
+
 async def start_demo(
     settings: Settings,
     options: DemoOptions,
@@ -376,6 +392,8 @@ async def start_demo(
     simulated_ids = agent_ids[options.console_agents :]
     agents = SimulatedAgents(service, simulated_ids, random.Random(options.seed))
     agents._spawn(agents.run())
+    if options.inbound_per_hour > 0:
+        agents._spawn(_callers(sim, service.clock, options.inbound_per_hour, options.seed))
     await asyncio.sleep(0)  # subscribe before the first agent event
     await agents.login_all()
     url = f"http://127.0.0.1:{http_port}/" if options.serve_http else None
@@ -413,6 +431,7 @@ class Books:
     abandons: int
     dispositions: int
     leads_dialed: int
+    inbound: dict[str, Any] = field(default_factory=dict)  # the inbound report's row
 
     @property
     def abandon_rate(self) -> float:
@@ -453,6 +472,7 @@ async def read_books(sessions: SessionFactory, campaign_id: int) -> Books:
         abandons=by_state.get("abandoned", 0),
         dispositions=disposed or 0,
         leads_dialed=leads_dialed or 0,
+        inbound=(await inbound_summary(sessions, campaign_id))[0],
     )
 
 
@@ -502,8 +522,21 @@ def _render(world: DemoWorld) -> Any:
             str(agent.calls_today),
             agent.pause_reason or "",
         )
+    parts: list[Any] = [camp]
+    inbound = stats.get("inbound")
+    if inbound and inbound["offered"]:
+        calls = Table(title=f"inbound to {DEMO_DID}")
+        for col in ("offered", "answered", "waiting", "abandoned", "overflow", "service level"):
+            calls.add_column(col, justify="right")
+        level, target = inbound["service_level"], inbound["service_level_target_s"]
+        counts = ("offered", "answered", "waiting", "abandoned", "overflow")
+        calls.add_row(
+            *(str(inbound[k]) for k in counts),
+            "-" if level is None else f"{100 * level:.0f}% in {target:.0f} s",
+        )
+        parts.append(calls)
     footer = f"dashboard: {world.url}  {_logins(world)}" if world.url else ""
-    return Group(camp, agents, footer)
+    return Group(*parts, agents, footer)
 
 
 def _logins(world: DemoWorld) -> str:
@@ -567,6 +600,17 @@ def _print_summary(world: DemoWorld, books: Books) -> None:
     table.add_row("abandoned", f"{books.abandons} ({100 * books.abandon_rate:.2f}%)")
     table.add_row("dispositions by agents", str(books.dispositions))
     table.add_row("leads dialed", str(books.leads_dialed))
+    inbound = books.inbound
+    if inbound.get("offered"):
+        table.add_row(
+            "inbound calls (answered / offered)", f"{inbound['answered']} / {inbound['offered']}"
+        )
+        table.add_row(
+            f"  service level (≤ {inbound['service_level_target_s']:.0f} s)",
+            f"{100 * inbound['service_level']:.1f}%",
+        )
+        table.add_row("  abandoned / overflow", f"{inbound['abandoned']} / {inbound['overflow']}")
+        table.add_row("  average speed of answer", f"{inbound['average_speed_of_answer_s']} s")
     Console().print(table)
 
 
@@ -584,6 +628,12 @@ def main(argv: list[str]) -> int:
         default=0,
         help="leave the first N agents to people at the web agent console",
     )
+    parser.add_argument(
+        "--inbound-per-hour",
+        type=float,
+        default=30.0,
+        help=f"simulated callers to the campaign's number {DEMO_DID} per hour (0: none)",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(
@@ -598,6 +648,7 @@ def main(argv: list[str]) -> int:
         live_view=not args.no_live,
         http_port=settings.http.port,
         console_agents=args.console_agents,
+        inbound_per_hour=args.inbound_per_hour,
     )
     books = asyncio.run(run_demo(settings, options))
     return 0 if books.open_attempts == 0 else 1

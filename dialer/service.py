@@ -49,6 +49,7 @@ from dialer.runtime.pause_log import PauseLog
 from dialer.runtime.pbx import PbxNotConnected, PbxPort, PbxRefused
 from dialer.runtime.store_writer import StoreWriter
 from dialer.runtime.webhooks import WebhookDispatcher
+from dialer.services.recordings import PurgeResult, purge_recordings
 from dialer.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class DialerService:
         )
         self.leases = CampaignLeases(settings.database_url)
         self.agi: list[AgiServer] = []
+        self.last_purge: list[PurgeResult] = []  # the retention job's last run
         self.mqtt: MqttBridge | None = None
         self.http_server: Any = None
         self.pause_log = PauseLog(self.bus, self.writer, self.clock)  # pauses for reports
@@ -146,6 +148,8 @@ class DialerService:
         self._spawn(self._lease_loop(), "leases")
         self._spawn(self._tick_loop(), "pacing")
         self._spawn(self._stats_loop(), "stats")
+        if self.settings.recordings_purge_every_h > 0:
+            self._spawn(self._purge_loop(), "recording-retention")
         if self.serve_http:
             await self._start_http()
         self.started.set()
@@ -277,6 +281,29 @@ class DialerService:
                 log.log(level, "pacing tick of campaign %s failed: %s", cid, exc, exc_info=True)
             self.metrics.pacing_tick.observe(time.perf_counter() - started)
         return placed
+
+    async def _purge_loop(self) -> None:
+        """The recording retention job: expired recordings of every campaign are deleted
+        (legal holds kept, legal minimums honoured); the outcome is logged and audited."""
+        every = self.settings.recordings_purge_every_h * 3600
+        await asyncio.sleep(self.settings.recordings_purge_first_s)
+        while True:
+            try:
+                results = await purge_recordings(
+                    self.sessions,
+                    self.settings.recordings_path,
+                    now=self.clock.now(),
+                    default_days=self.settings.recordings_retention_days,
+                )
+                deleted = sum(r.deleted for r in results)
+                self.last_purge = results
+                for r in results:
+                    if r.error:
+                        log.error("campaign %s recordings not purged: %s", r.campaign_id, r.error)
+                log.info("recording retention: %d files deleted", deleted)
+            except Exception:
+                log.exception("recording retention run failed; retried next time")
+            await asyncio.sleep(every)
 
     async def _stats_loop(self) -> None:
         last = self.clock.monotonic()
@@ -418,6 +445,9 @@ class LiveControl:
             lead_id=attempt.lead_id,
             state=attempt.state.value,
             connected_at=connected,
+            direction="inbound" if attempt.inbound else "outbound",
+            number=attempt.number,
+            did=attempt.did,
         )
 
     async def submit_disposition(

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # Recordings are purged after this many days unless a campaign keeps them longer
     # (`pacing.recording_retention_days`); never below its rule sets' legal minimum.
     recordings_retention_days: int = Field(default=30, ge=1, le=36_500)
+    # The running service purges expired recordings this often (real hours; 0: never, leave
+    # it to `dialer recordings purge` from cron). The first run is a minute after start.
+    recordings_purge_every_h: float = Field(default=24.0, ge=0)
+    recordings_purge_first_s: float = Field(default=60.0, ge=0)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -89,12 +89,14 @@ class AgiClient:
         session = _Session(self.sim, ch, reader, writer)
         self._threads += 1
         script = parts.path.lstrip("/") + (f"?{parts.query}" if parts.query else "")
+        ch.agi_hangup = session.hangup_noticed
         try:
             await session.send_env(url, script, args, _THREAD_BASE + self._threads * 1024)
             await session.loop()
         except (ConnectionError, OSError):
             pass
         finally:
+            ch.agi_hangup = None
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -113,6 +115,15 @@ class _Session:
         self.writer = writer
         self.hangup_sent = False
         self.redirect: tuple[str, str, int] | None = None
+        self.in_command = False
+
+    def hangup_noticed(self) -> None:
+        """The channel was hung up: between commands Asterisk sends `HANGUP` at once
+        (AGISIGHUP); during one, the command's reply and then the next command tell."""
+        if self.in_command or self.hangup_sent or self.writer.is_closing():
+            return
+        self.hangup_sent = True
+        self.writer.write(b"HANGUP\n")
 
     @property
     def dead(self) -> bool:
@@ -161,7 +172,11 @@ class _Session:
             line = raw.decode(errors="replace").strip()
             if not line:
                 continue
-            await self.command(line)
+            self.in_command = True
+            try:
+                await self.command(line)
+            finally:
+                self.in_command = False
 
     async def _reply(self, text: str) -> None:
         self.writer.write(text.encode())
@@ -245,6 +260,13 @@ class _Session:
         else:
             self.sim.hangup(target, 16)
         return "200 result=1\n"
+
+    async def cmd_set_music(self, args: list[str]) -> str | None:
+        """Hold music on/off (res_musiconhold); the simulated caller hears nothing of it."""
+        if not args or args[0].lower() not in ("on", "off"):
+            return None
+        self.ch.variables["SIM_MUSIC"] = args[0].lower()
+        return "200 result=0\n"
 
     async def cmd_get_variable(self, args: list[str]) -> str | None:
         if len(args) != 1:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from pbxsim.amiwire import Headers
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pbxsim.population import CalleeBehaviour
 
 STATE_DESC = {0: "Down", 4: "Ring", 5: "Ringing", 6: "Up", 7: "Busy"}
@@ -69,6 +71,8 @@ class Channel:
     mixmonitor: bool = False
     soft_sent: bool = False  # SoftHangupRequest already emitted
     keep_zero_cause: bool = False  # hung up by AGI HANGUP: Asterisk reports cause 0
+    # Set while a FastAGI session runs on the channel: told at once when it is hung up.
+    agi_hangup: Callable[[], None] | None = None
     _wake: asyncio.Future[None] | None = None
     _redirect: tuple[str, str, int] | None = None
 
@@ -97,6 +101,8 @@ class Channel:
     # -- waiting, interrupted by hangup or redirect -------------------------------------------
 
     def interrupt(self) -> None:
+        if self.hungup and self.agi_hangup is not None:
+            self.agi_hangup()
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(None)
 

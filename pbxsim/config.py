@@ -18,6 +18,8 @@ class PbxSimConfig:
     population: PopulationModel = field(default_factory=lambda: PopulationModel("last_digit"))
     # `${DIALER_AGI}` when a channel does not carry it (agent legs, phone logins).
     default_agi: str = "127.0.0.1:4573"
+    # `${DIALER_SERVER}`: this Asterisk's name in the dialer's settings (inbound routing).
+    server_name: str = ""
     # `${DIALER_FALLBACK_MESSAGE}`: played when the FastAGI server cannot be reached ("" = none).
     fallback_message: str = ""
     # Delay before answering any AMI action, in real seconds (the "slow server" fault).

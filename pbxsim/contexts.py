@@ -90,6 +90,23 @@ exten => barge,1,ChanSpy(${DIALER_SPY_CHANNEL},qESB)
 [dialer-phones]
 include => dialer-agent-login
 
+[dialer-inbound]
+exten => _X.,1,NoOp(dialer inbound to ${EXTEN} from ${CALLERID(num)})
+ same => n,Answer()
+ same => n,AGI(agi://${DIALER_AGI}/inbound?did=${EXTEN}&server=${DIALER_SERVER})
+ same => n,GotoIf($["${DIALER_ACTION}" = "bridge"]?bridge)
+ same => n,GotoIf($["${DIALER_ACTION}" = "message"]?message)
+ same => n,GotoIf($["${AGISTATUS}" != "SUCCESS" & "${DIALER_FALLBACK_MESSAGE}" != ""]?unreachable)
+ same => n,Hangup(16)
+ same => n(bridge),ConfBridge(${DIALER_BRIDGE},agent_bridge,customer_user)
+ same => n,Hangup(16)
+ same => n(message),Playback(${DIALER_MESSAGE})
+ same => n,Hangup(16)
+ same => n(unreachable),Log(WARNING,dialer FastAGI ${DIALER_AGI} unreachable for inbound ${EXTEN})
+ same => n,Playback(${DIALER_FALLBACK_MESSAGE})
+ same => n,Hangup(16)
+exten => _+X.,1,Goto(dialer-inbound,${EXTEN:1},1)
+
 [dialer-trunk-inbound]
 exten => _X.,1,Hangup(21)
 exten => _+X.,1,Hangup(21)

@@ -54,6 +54,7 @@ class Counters:
     bridged: int = 0
     agi_sessions: int = 0
     hangups: int = 0
+    inbound: int = 0
 
 
 @dataclass
@@ -80,6 +81,7 @@ class PbxSim:
         self.globals: dict[str, str] = {
             "DIALER_AGI": self.config.default_agi,
             "DIALER_FALLBACK_MESSAGE": self.config.fallback_message,
+            "DIALER_SERVER": self.config.server_name,
         }
         self.rng = random.Random(self.config.seed)
         self.counters = Counters()
@@ -213,6 +215,42 @@ class PbxSim:
         self.emit_channel("Newchannel", ch, [])
         self.spawn(self.run_channel(ch, context, exten, 1))
         return uid
+
+    def inbound_call(
+        self,
+        did: str,
+        caller: str,
+        *,
+        patience_s: float = 60.0,
+        talk_s: float = 60.0,
+        context: str = "dialer-inbound",
+    ) -> str:
+        """A caller on the trunk dials `did`: `PJSIP/trunk-...` runs `context` at `did`. The
+        caller hangs up after `patience_s` (simulated) unless an agent shares a bridge with
+        them by then, and `talk_s` after that otherwise. Returns the channel's uniqueid."""
+        self.counters.inbound += 1
+        uid = self._new_uniqueid()
+        name = f"PJSIP/trunk-{self._next_seq():08x}"
+        ch = self._new_channel(name, uid, uid, "PJSIP", context, did)
+        ch.state = RING
+        ch.caller_num, ch.caller_name = caller, caller
+        self._customer_calls.add(uid)
+        self.emit_channel("Newchannel", ch, [])
+        self.spawn(self.run_channel(ch, context, did, 1))
+        self.spawn(self._inbound_caller(ch, patience_s, talk_s))
+        return uid
+
+    async def _inbound_caller(self, ch: Channel, patience_s: float, talk_s: float) -> None:
+        """The person behind an inbound channel: waits (hold music) at most `patience_s`
+        for an agent, then talks `talk_s`; checked every 20 ms of real time."""
+        deadline = self.clock.now() + patience_s
+        await _poll(lambda: ch.gone or ch.connected_at is not None, self.clock, deadline)
+        if ch.gone:
+            return
+        if ch.connected_at is not None:
+            await _poll(lambda: ch.gone, self.clock, ch.connected_at + talk_s)
+        if not ch.gone:
+            self.hangup(ch, 16)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -780,3 +818,9 @@ async def _until(predicate: Any) -> None:
         if predicate():
             return
         await asyncio.sleep(0)
+
+
+async def _poll(done: Any, clock: Any, deadline: float) -> None:
+    """Wait until `done()` or the simulated `deadline`, looking every 20 ms."""
+    while not done() and clock.now() < deadline:  # noqa: ASYNC110 - state of other tasks
+        await asyncio.sleep(min(clock.real(deadline - clock.now()), 0.02))

@@ -45,8 +45,10 @@ async function loadCall() {
   document.getElementById("call").hidden = !has;
   if (!has) return;
   const lead = data.lead || {};
-  document.getElementById("lead-name").textContent = lead.name || "—";
-  document.getElementById("lead-phone").textContent = lead.phone || "";
+  const inbound = data.call.direction === "inbound";
+  document.getElementById("lead-name").textContent =
+    (inbound ? `呼入 Inbound → ${data.call.did} · ` : "") + (lead.name || "—");
+  document.getElementById("lead-phone").textContent = lead.phone || data.call.number || "";
   document.getElementById("call-state").textContent = data.call.state;
   document.getElementById("script").textContent = data.script || "";
   const fields = document.getElementById("lead-fields");
@@ -76,12 +78,34 @@ async function loadCallbacks() {
     el("tr", {}, el("td", {}, new Date(c.due_at).toLocaleString()), el("td", {}, c.lead_id), el("td", {}, c.note))));
 }
 
+// The agent's own quality scores (the API gives an agent only its own) and its summary.
+async function loadScores() {
+  const box = document.getElementById("qa-msg");
+  box.textContent = "加载中 loading…";
+  try {
+    const [page, report] = await Promise.all([Api.call("GET", "/v1/qa/scores?limit=50"), Api.call("GET", "/v1/qa/report")]);
+    const mine = report[0];
+    document.getElementById("qa-summary").textContent = mine
+      ? `${mine.scored_calls} 次评分 scored calls · 平均 average ${fixed(mine.average)}% · 最低 lowest ${fixed(mine.lowest)}% · ` +
+        `最高 highest ${fixed(mine.highest)}% · 合格 passed ${mine.passed} · 不合格 failed ${mine.failed}`
+      : "尚无评分 no scores yet";
+    const body = document.querySelector("#qa-scores tbody");
+    body.replaceChildren(...page.items.map((s) => el("tr", { "data-score": s.id },
+      el("td", {}, when(s.created_at)), el("td", {}, s.attempt_id),
+      el("td", { class: "qa-total" }, `${fixed(s.total)}%`),
+      el("td", {}, s.passed == null ? "–" : s.passed ? "✔ 合格 pass" : "✖ 不合格 fail"),
+      el("td", {}, s.answers.map((a) => `${a.label}: ${a.score == null ? "N/A" : `${a.score}/${a.max_score}`}`).join(" · ")),
+      el("td", { class: "qa-notes" }, s.notes), el("td", {}, s.scorer))));
+    box.textContent = "";
+  } catch (err) { box.textContent = errorText(err); }
+}
+
 async function start() {
   const me = Api.me();
   agentId = me && me.agent_id;
   document.getElementById("who").textContent = me ? me.username : "";
   if (agentId == null) { msg("session-msg", "此账号不是坐席 this user is not an agent"); return; }
-  await loadSession(); await loadCall(); await loadCallbacks().catch(() => {});
+  await loadSession(); await loadCall(); await loadCallbacks().catch(() => {}); loadScores();
   Api.live((event) => {
     if (event.topic.startsWith("agent/")) {
       liveEvents += 1;
@@ -136,5 +160,6 @@ document.getElementById("record").addEventListener("click", async () => {
     msg("record-msg", "录音中 recording " + data.recording_path);
   } catch (err) { msg("record-msg", err.message); }
 });
+document.getElementById("qa-reload").addEventListener("click", loadScores);
 document.getElementById("logout").addEventListener("click", () => { Api.logout(); location.reload(); });
 setupLogin(start);

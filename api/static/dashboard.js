@@ -1,4 +1,6 @@
-// Supervisor dashboard: campaigns with live numbers, a trend chart, pacing controls, agent board.
+// Supervisor dashboard: campaigns with live numbers, a trend chart, pacing controls, agent board,
+// recordings; result webhooks (webhooks.js), caller-ID health (callerids.js) and quality scoring
+// (quality.js) are sections of their own. An agent sees only its own recordings here.
 "use strict";
 
 const state = { campaigns: new Map(), stats: new Map(), history: new Map(), agents: new Map(), selected: null };
@@ -11,6 +13,14 @@ function recordStats(id, stats) {
     abandon: stats.abandon_rate || 0, occupancy: stats.occupancy || 0 });
   while (series.length > HISTORY_POINTS) series.shift();
   state.history.set(id, series);
+}
+
+// A blended campaign's callers: answered / offered, waiting now, service level in target.
+function inboundText(inbound) {
+  if (!inbound) return "–";
+  const level = inbound.service_level == null ? "–" : pct(inbound.service_level);
+  return `${inbound.answered}/${inbound.offered} · 等待 waiting ${inbound.waiting} · ` +
+    `SL ${level} ≤${inbound.service_level_target_s}s`;
 }
 
 function renderCampaigns() {
@@ -27,6 +37,7 @@ function renderCampaigns() {
       el("td", {}, c.id), el("td", {}, c.name), el("td", {}, s.status || c.status),
       el("td", {}, s.dials ?? "–"), el("td", {}, s.answered ?? "–"), el("td", {}, pct(s.abandon_rate)),
       el("td", {}, pct(s.connect_rate)), el("td", {}, pct(s.occupancy)),
+      el("td", { class: "inbound" }, inboundText(s.inbound)),
       el("td", {}, action("start", "开始 Start"), action("pause", "暂停 Pause"), action("stop", "停止 Stop"),
         el("button", { onclick: (e) => { e.stopPropagation(); dailyPdf(c.id); } }, "日报 PDF")));
     body.append(row);
@@ -134,8 +145,9 @@ async function searchRecordings(form) {
       el("td", {}, new Date(r.started_at).toLocaleString()), el("td", {}, r.campaign),
       el("td", {}, r.agent_extension || "–"), el("td", {}, r.lead_id ?? "–"), el("td", {}, r.number),
       el("td", {}, talkTime(r.talk_seconds)), el("td", {}, r.disposition || "–"),
-      el("td", {}, el("button", { class: "play", onclick: () => play(r) }, "▶")))));
-  } catch (err) { msg.textContent = err.message; }
+      el("td", {}, el("button", { class: "play", onclick: () => play(r) }, "▶"),
+        ...(isSupervisor() ? [el("button", { class: "score", onclick: () => Quality.openScoring(r) }, "评分 Score")] : [])))));
+  } catch (err) { msg.textContent = errorText(err); }
 }
 
 async function play(recording) {
@@ -144,8 +156,11 @@ async function play(recording) {
     if (player.src) URL.revokeObjectURL(player.src);
     player.src = await fetchBlob(recording.audio_url);
     player.dataset.attempt = recording.attempt_id;
+    player.dataset.url = recording.audio_url;
+    document.getElementById("player-info").textContent =
+      `▶ ${recording.attempt_id} · ${recording.agent_extension || "–"} · ${recording.number}`;
     await player.play().catch(() => {});  // autoplay may be refused: the controls are there
-  } catch (err) { msg.textContent = err.message; }
+  } catch (err) { msg.textContent = errorText(err); }
 }
 
 function onEvent(event) {
@@ -169,11 +184,42 @@ async function refresh() {
     const { live } = await Api.call("GET", `/v1/campaigns/${c.id}/pacing`);
     if (live) recordStats(c.id, live);
   }
-  renderCampaigns(); drawChart();
+  renderCampaigns(); drawChart(); fillCampaignPickers();
+}
+
+// Every campaign <select class="campaign-pick"> of the new sections; `data-any` adds an "all" choice.
+function fillCampaignPickers() {
+  const campaigns = [...state.campaigns.values()].sort((a, b) => a.id - b.id);
+  const key = campaigns.map((c) => `${c.id}:${c.name}`).join("|");
+  for (const select of document.querySelectorAll("select.campaign-pick")) {
+    if (select.dataset.key === key) continue;
+    const value = select.value;
+    const any = select.dataset.any ? [el("option", { value: "" }, select.dataset.any)] : [];
+    select.replaceChildren(...any, ...campaigns.map((c) => el("option", { value: c.id }, `${c.id} · ${c.name}`)));
+    if ([...select.options].some((o) => o.value === value)) select.value = value;
+    select.dataset.key = key;
+    if (!any.length && select.value !== value) select.dispatchEvent(new Event("change"));
+  }
+}
+
+// Agents may open this page: they get their own recordings only, never the supervisor sections.
+function startAsAgent(me) {
+  document.body.classList.add("role-agent");
+  const box = document.getElementById("role-msg");
+  box.hidden = false;
+  box.replaceChildren(`${me.username}: 坐席账号只能查看自己的录音；主管功能已隐藏 — agent accounts see only their own
+    recordings here; the supervisor sections are hidden. `, el("a", { href: "agent.html" }, "坐席工作台 Agent console"));
 }
 
 async function start() {
-  await refresh();
+  const me = Api.me();
+  if (!isSupervisor()) { startAsAgent(me || { username: "" }); return; }
+  Webhooks.init(); CallerIds.init(); Quality.init();  // before the campaigns fill their pickers
+  try { await refresh(); }
+  catch (err) {
+    const box = document.getElementById("role-msg");
+    box.hidden = false; box.textContent = errorText(err);
+  }
   try {
     for (const a of await Api.call("GET", "/v1/agents/board")) state.agents.set(String(a.extension), a);
     renderAgents();

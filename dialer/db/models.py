@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -105,6 +106,9 @@ class Campaign(Base):
     recording_mode: Mapped[str] = mapped_column(String(16), default=RecordingMode.NEVER)
     wrapup_timeout_s: Mapped[int] = mapped_column(Integer, default=30)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    # Inbound blending: {"dids": ["4001"], "reserved_agents": 1, "max_wait_s": 60, ...}
+    # (`dialer.runtime.inbound.InboundSettings`); no DIDs = an outbound-only campaign.
+    inbound: Mapped[JSONDict] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -559,6 +563,8 @@ class CallerIdPolicy(Base):
     min_z: Mapped[float] = mapped_column(Float, default=2.5)  # how sure the drop is not noise
     rest_hours: Mapped[int] = mapped_column(Integer, default=24)
     daily_cap: Mapped[int] = mapped_column(Integer, default=0)  # dials per number per day; 0 = none
+    # Every number at its cap: stop dialing (True) or go on with the least used one.
+    hard_caps: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -628,4 +634,40 @@ class QaScore(Base):
         Index("ix_qa_scores_campaign_created", "campaign_id", "created_at"),
         Index("ix_qa_scores_attempt_id", "attempt_id"),
         Index("ix_qa_scores_form_id", "form_id"),
+    )
+
+
+class InboundCall(Base):
+    """One call to a blended campaign's number: queued, answered by an agent, abandoned by
+    the caller, or sent to the overflow message. Kept apart from `call_attempts` so the
+    outbound books (abandonment under the legal limit, caller-ID health, agent dial caps)
+    stay about calls the dialer placed."""
+
+    __tablename__ = "inbound_calls"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    did: Mapped[str] = mapped_column(String(40))
+    caller_number: Mapped[str] = mapped_column(String(40), default="")
+    lead_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("leads.id", ondelete="SET NULL"),
+    )
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    asterisk_server: Mapped[str] = mapped_column(String(80), default="")
+    uniqueid: Mapped[str] = mapped_column(String(64), default="")
+    arrived_at: Mapped[datetime] = mapped_column(default=utcnow)
+    connect_at: Mapped[datetime | None] = mapped_column()
+    hangup_at: Mapped[datetime | None] = mapped_column()
+    end_at: Mapped[datetime | None] = mapped_column()
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    # answered | abandoned | overflow | closed | lost; None while the call is live
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recording_path: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        Index("ix_inbound_calls_campaign_arrived", "campaign_id", "arrived_at"),
+        Index("ix_inbound_calls_agent_arrived", "agent_id", "arrived_at"),
     )

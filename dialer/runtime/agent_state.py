@@ -201,9 +201,14 @@ class AgentBoard:
         return sorted((s for p in pools for s in p.members.values()), key=_seq)
 
     def longest_ready(
-        self, campaign_id: int, servers: Iterable[str] | None = None
+        self,
+        campaign_id: int,
+        servers: Iterable[str] | None = None,
+        *,
+        include_capped: bool = False,
     ) -> AgentSession | None:
-        """The agent idle the longest: the fair choice (VICIdial's "longest wait")."""
+        """The agent idle the longest: the fair choice (VICIdial's "longest wait"). Agents
+        at their daily cap only with `include_capped` (inbound: the cap limits dialing)."""
         best: AgentSession | None = None
         best_since = 0.0
         for pool in self._pools_of(campaign_id, servers):
@@ -211,7 +216,7 @@ class AgentBoard:
                 since = s.since
                 if best is not None and since > best_since:
                     continue
-                if s.at_daily_cap:
+                if s.at_daily_cap and not include_capped:
                     continue
                 # equal times: the one added to the board first, as a scan in order finds it
                 if best is None or since < best_since or _seq(s) < _seq(best):

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import logging
 
-from agi.router import AnsweredCall, AnsweredDecision, LoginResult, WrapupPrompt
+from agi.router import AnsweredCall, AnsweredDecision, InboundCall, LoginResult, WrapupPrompt
 from dialer.runtime.engine import DialerEngine
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,18 @@ class EngineRouter:
             return AnsweredDecision.safe_harbor(detail or DEFAULT_SAFE_HARBOR)
         if action == "voicemail" and detail:
             return AnsweredDecision.voicemail(detail)
+        return AnsweredDecision.hang_up()
+
+    async def route_inbound(self, call: InboundCall) -> AnsweredDecision:
+        action, detail = await self.engine.route_inbound(
+            call.did, call.caller, call.uniqueid, call.channel, call.server
+        )
+        if action == "bridge":
+            attempt = self.engine.calls.get(call.uniqueid)
+            record = attempt.recording_path if attempt is not None else None
+            return AnsweredDecision.bridge_to(detail.extension, record_file=record)
+        if action in ("message", "closed") and detail:
+            return AnsweredDecision.play_message(detail)
         return AnsweredDecision.hang_up()
 
     def _dtmf_codes(self, agent_ext: str) -> dict[str, str]:

@@ -44,6 +44,9 @@ class HealthPolicy:
     min_z: float = 2.5
     rest_hours: int = 24
     daily_cap: int = 0  # dials per number per call-centre day, all campaigns; 0 = no cap
+    # Caps are hard: with every number at its cap the campaign stops dialing until the next
+    # day (False: dial on with the least used number).
+    hard_caps: bool = True
 
 
 @dataclass(frozen=True)
@@ -101,11 +104,13 @@ def pick_caller_id(
     rested: frozenset[str] | set[str],
     caps: Mapping[str, int],
     used: Mapping[str, int],
+    hard_caps: bool = False,
 ) -> tuple[str, int, bool]:
     """The next number of the rotation from position `start`, skipping rested numbers and
     those at their daily cap: (number, where the next search starts, fallback). When none is
     left, a rested number under its cap, then the least used one (`fallback` True: the pool
-    is exhausted and the dial goes ahead with a number that should have been spared)."""
+    is exhausted and the dial goes ahead with a number that should have been spared). With
+    `hard_caps` a capped number is never returned: ("", start, True) when all are capped."""
     n = len(pool)
     start %= n
 
@@ -121,8 +126,15 @@ def pick_caller_id(
         i = (start + k) % n
         if not capped(pool[i]):
             return pool[i], i + 1, True
+    if hard_caps:
+        return "", start, True
     i = min(range(n), key=lambda j: (used.get(pool[j], 0), (j - start) % n))
     return pool[i], i + 1, True
+
+
+def all_capped(pool: Sequence[str], caps: Mapping[str, int], used: Mapping[str, int]) -> bool:
+    """Every number of a non-empty pool has reached its daily cap."""
+    return bool(pool) and all(0 < caps.get(n, 0) <= used.get(n, 0) for n in pool)
 
 
 def day_bounds(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -223,6 +235,7 @@ class CallerIdMonitor:
             run = runs[campaign_id]
             run.caller_id_rested = rested
             run.caller_id_caps = caps
+            run.caller_id_hard_caps = state.hard_caps.get(campaign_id, True)
             if run.caller_id_day != day_start:  # a new day: the counts start again
                 run.caller_id_day = day_start
                 run.caller_id_used = {}

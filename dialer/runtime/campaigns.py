@@ -11,7 +11,8 @@ from typing import Any
 from compliance.models import ComplianceProfile
 from dialer.db.enums import CampaignStatus, DialMode
 from dialer.db.models import Campaign
-from dialer.runtime.caller_ids import pick_caller_id
+from dialer.runtime.caller_ids import all_capped, pick_caller_id
+from dialer.runtime.inbound import InboundSettings, InboundStats
 from dialer.runtime.retry import RetryRule, parse_rules
 from dialer.runtime.store import ClaimedLead
 from pacing import Pacer, PacerConfig
@@ -47,6 +48,7 @@ class CampaignConfig:
     wrapup_timeout_s: int
     max_attempts: int
     max_attempts_per_day: int = 0  # no daily limit per lead
+    inbound: InboundSettings = field(default_factory=InboundSettings)
 
     @property
     def dials_automatically(self) -> bool:
@@ -85,6 +87,7 @@ class CampaignConfig:
             wrapup_timeout_s=row.wrapup_timeout_s or 30,
             max_attempts=row.max_attempts or 0,
             max_attempts_per_day=int((row.retry_rules or {}).get("max_attempts_per_day") or 0),
+            inbound=InboundSettings.from_dict(row.inbound),
         )
 
 
@@ -108,6 +111,7 @@ class CampaignStats:
     talk_seconds: float = 0.0
     wrap_seconds: float = 0.0
     agent_seconds: float = 0.0  # logged-in agent time, for occupancy
+    caller_ids_exhausted: bool = False  # stopped: every caller ID at its daily cap
 
     def as_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -123,6 +127,7 @@ class CampaignRun:
     pacers: dict[str, Pacer] = field(default_factory=dict)  # by server
     hopper: deque[ClaimedLead] = field(default_factory=deque)
     stats: CampaignStats = field(default_factory=CampaignStats)
+    inbound_stats: InboundStats = field(default_factory=InboundStats)
     caller_id_index: int = 0
     # Caller-ID health, kept fresh by `dialer.runtime.caller_ids.CallerIdMonitor`: numbers
     # resting (probably labelled as spam), daily caps and today's dials per number.
@@ -131,6 +136,7 @@ class CampaignRun:
     caller_id_used: dict[str, int] = field(default_factory=dict)
     caller_id_day: datetime | None = None
     caller_id_fallbacks: int = 0  # dials made with a rested or capped number: none was left
+    caller_id_hard_caps: bool = True  # every number at its cap: stop dialing (the policy's)
 
     def pacer(self, server: str) -> Pacer:
         p = self.pacers.get(server)
@@ -145,7 +151,15 @@ class CampaignRun:
         if changed:
             self.pacers.clear()
 
+    @property
+    def caller_ids_exhausted(self) -> bool:
+        """Every caller ID is at its daily cap and caps are hard: no call may go out."""
+        if not self.caller_id_hard_caps:
+            return False
+        return all_capped(self.config.caller_id_pool, self.caller_id_caps, self.caller_id_used)
+
     def next_caller_id(self) -> str:
+        """The number to present; "" when the pool is empty, or exhausted under hard caps."""
         pool = self.config.caller_id_pool
         if not pool:
             return ""
@@ -155,7 +169,10 @@ class CampaignRun:
             self.caller_id_rested,
             self.caller_id_caps,
             self.caller_id_used,
+            hard_caps=self.caller_id_hard_caps,
         )
+        if not number:
+            return ""
         self.caller_id_used[number] = self.caller_id_used.get(number, 0) + 1
         self.caller_id_fallbacks += fallback
         return number

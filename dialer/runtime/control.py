@@ -40,6 +40,9 @@ class CurrentCall:
     lead_id: int | None
     state: str
     connected_at: datetime | None
+    direction: str = "outbound"  # "inbound": a caller to one of the campaign's numbers
+    number: str = ""  # the number dialled, or the caller's
+    did: str = ""  # inbound: the number the caller dialled
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ is the hopper claim and the attempt insert, both before a dial.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import deque
@@ -34,7 +35,7 @@ from ami.events import (
 from compliance import AgentCounters
 from dialer.db.enums import CampaignStatus, DialMode, LeadStatus, RecordingMode
 from dialer.db.models import Agent, Campaign, Disposition
-from dialer.leads.phone import normalise_number
+from dialer.leads.phone import InvalidNumber, normalise_number
 from dialer.runtime import store
 from dialer.runtime.agent_state import AgentBoard, AgentSession, AgentState
 from dialer.runtime.attempt_state import (
@@ -47,6 +48,7 @@ from dialer.runtime.attempt_state import (
 from dialer.runtime.bus import EventBus
 from dialer.runtime.campaigns import CampaignConfig, CampaignRun
 from dialer.runtime.clock import Clock
+from dialer.runtime.inbound import INBOUND_OUTCOME, normalise_did
 from dialer.runtime.live import LiveAttempt, LiveCalls
 from dialer.runtime.metrics import RuntimeMetrics
 from dialer.runtime.pbx import PbxNotConnected, PbxOutcomeUnknown, PbxPort, PbxRefused
@@ -112,6 +114,8 @@ class DialerEngine:
         self.calls = LiveCalls()
         self.campaigns: dict[int, CampaignRun] = {}
         self._waiters: dict[int, deque[_Waiter]] = {}
+        self._inbound_waiters: dict[int, deque[_Waiter]] = {}  # callers queued, per campaign
+        self.inbound_dids: dict[str, int] = {}  # DID -> campaign answering it
         self._wrap_timers: dict[str, asyncio.TimerHandle] = {}
         self.dispositions_by_key: dict[str, Disposition] = {}
         self.agent_rows: dict[int, Agent] = {}
@@ -171,6 +175,12 @@ class DialerEngine:
             run.reconfigure(config)
             if was_active and config.status != CampaignStatus.ACTIVE:
                 await self._return_hopper(run)
+        self.inbound_dids = {
+            did: cid
+            for cid, r in sorted(self.campaigns.items())
+            if r.config.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED)
+            for did in r.config.inbound.dids
+        }
 
     async def _return_hopper(self, run: CampaignRun) -> None:
         while run.hopper:
@@ -190,10 +200,14 @@ class DialerEngine:
         now = self.clock.monotonic()
         counts = self.board.counts(campaign_id, now, [server])
         ringing, in_amd, waiting = self.calls.pool_view(campaign_id, server, now)
+        # Queued inbound callers are in `waiting` (they take the next free agents); agents
+        # held back for callers are not there for outbound at all.
+        run = self.campaigns.get(campaign_id)
+        held = min(run.config.inbound.reserved_agents, counts.ready) if run else 0
         return Snapshot(
             now=now,
-            agents_logged_in=counts.logged_in,
-            agents_ready=counts.ready,
+            agents_logged_in=counts.logged_in - held,
+            agents_ready=counts.ready - held,
             talking_elapsed=counts.talking_elapsed,
             wrapping_elapsed=counts.wrapping_elapsed,
             ringing_elapsed=ringing,
@@ -208,6 +222,8 @@ class DialerEngine:
         """One pacing decision for each of the campaign's server pools; returns calls placed."""
         run = self.campaigns.get(campaign_id)
         if run is None or not run.config.dials_automatically or not self.can_dial():
+            return 0
+        if self._caller_ids_exhausted(run):
             return 0
         placed = 0
         for server in self.servers_for(run.config):
@@ -224,6 +240,21 @@ class DialerEngine:
             self.metrics.pacing_decisions.labels(str(campaign_id)).inc(wanted)
             placed += await self._dial_leads(run, server, await self._take_leads(run, wanted))
         return placed
+
+    def _caller_ids_exhausted(self, run: CampaignRun) -> bool:
+        """Every caller ID at its daily cap under hard caps: the campaign stops dialing (and
+        says so in its stats) until a cap is raised, a number added or the day turns."""
+        exhausted = run.caller_ids_exhausted
+        if exhausted != run.stats.caller_ids_exhausted:
+            run.stats.caller_ids_exhausted = exhausted
+            if exhausted:
+                log.warning(
+                    "campaign %s: every caller ID is at its daily cap; dialing stopped",
+                    run.config.id,
+                )
+            else:
+                log.info("campaign %s: caller IDs available again; dialing resumes", run.config.id)
+        return exhausted
 
     async def _dial_leads(
         self, run: CampaignRun, server: str, leads: list[store.ClaimedLead]
@@ -322,6 +353,14 @@ class DialerEngine:
         config = run.config
         at = self.clock.now()
         caller_id = run.next_caller_id()
+        if config.caller_id_pool and not caller_id:  # every number at its daily cap
+            self._caller_ids_exhausted(run)
+            if agent is None:
+                run.hopper.appendleft(lead)
+            else:
+                capped = store.unclaim_op(lead.id, lead.status, None, "caller IDs capped")
+                self.writer.submit(capped)
+            return False
         if agent is None:
             try:
                 decision = await self.gate.check_lead(config, lead, at, caller_id=caller_id or None)
@@ -591,6 +630,157 @@ class DialerEngine:
         self._publish_call(attempt)
         return ("bridge", agent)
 
+    async def route_inbound(
+        self, did: str, caller: str, uniqueid: str, channel: str, server: str = ""
+    ) -> tuple[str, Any]:
+        """The routing decision for a caller to one of our numbers: ("bridge", agent) as
+        soon as an agent of the blended campaign is free (callers go before outbound
+        answers), ("message", overflow sound) after `max_wait_s`, ("closed", sound) when no
+        agent is logged in, ("hangup", None) for a number no campaign answers or a caller
+        who hung up. The AGI handler plays hold music meanwhile."""
+        with contextlib.suppress(ValueError):
+            did = normalise_did(did)
+        run = self.campaigns.get(self.inbound_dids.get(did, -1))
+        if run is None:
+            log.warning("inbound call %s to %r: no campaign answers that number", uniqueid, did)
+            return ("hangup", None)
+        config = run.config
+        settings = config.inbound
+        server = self._inbound_server(config, server)
+        wall = self.clock.now()
+        now = self.clock.monotonic()
+        number = _caller_e164(caller, self.settings.default_region)
+        row = {
+            "id": uniqueid,
+            "campaign_id": config.id,
+            "did": did,
+            "caller_number": number,
+            "asterisk_server": server,
+            "uniqueid": uniqueid,
+            "arrived_at": wall,
+        }
+        if uniqueid in self.calls or not uniqueid:
+            log.error("inbound call with uniqueid %r already live; hanging up", uniqueid)
+            return ("hangup", None)
+        run.inbound_stats.offered += 1
+        staffed = any(
+            a.state is not AgentState.OFFLINE for a in self.board.in_campaign(config.id, [server])
+        )
+        if not staffed:  # nobody logged in, not even paused: the closed message
+            run.inbound_stats.closed += 1
+            self.writer.submit(
+                store.insert_inbound_op(**row, outcome="closed", end_at=wall, wait_seconds=0.0)
+            )
+            event = {**_jsonable(row), "state": "closed"}
+            self.bus.publish(f"inbound/{config.id}/{uniqueid}", event)
+            return ("closed", settings.closed_message)
+        attempt = LiveAttempt(
+            id=uniqueid,
+            campaign_id=config.id,
+            lead_id=None,
+            number=number,
+            server=server,
+            caller_id=did,
+            lead_attempts=0,
+            lead_status="",
+            state=AttemptState.ROUTING,
+            created=now,
+            answered=now,
+            routing_since=now,
+            channel=channel,
+            inbound=True,
+            did=did,
+        )
+        self.calls.add(attempt)
+        self.writer.submit(store.insert_inbound_op(**row))
+        self._publish_call(attempt)
+        try:
+            agent = self._take_agent(attempt) or await self._wait_for_agent(
+                attempt, settings.max_wait_s
+            )
+        except asyncio.CancelledError:
+            if attempt.state is AttemptState.ROUTING:  # the AGI session ended: caller gone
+                self._finish(attempt, AttemptState.DROPPED)
+            raise
+        if attempt.state is not AttemptState.ROUTING:  # hung up while queued
+            if agent is not None:
+                self._agent_transition(agent, AgentState.READY)
+            return ("hangup", None)
+        if agent is None:
+            self._finish(attempt, AttemptState.ABANDONED, detail="overflow: no agent in time")
+            return ("message", settings.overflow_message)
+        wait = self.clock.monotonic() - now
+        run.inbound_stats.answered_after(wait, settings.service_level_s)
+        attempt.move(AttemptState.CONNECTED)
+        attempt.connected = self.clock.monotonic()
+        attempt.agent_ext = agent.extension
+        agent.attempt_id = attempt.id
+        if config.recording_mode == RecordingMode.ALL:
+            attempt.recording_path = self.recording_file(attempt)
+        self.writer.submit(
+            store.update_inbound_op(
+                attempt.id,
+                agent_id=agent.agent_id,
+                connect_at=self.clock.now(),
+                wait_seconds=round(wait, 3),
+                recording_path=attempt.recording_path,
+            )
+        )
+        self._publish_agent(agent)
+        self._publish_call(attempt)
+        return ("bridge", agent)
+
+    def _inbound_server(self, config: CampaignConfig, reported: str) -> str:
+        """The Asterisk the caller is on: the one the dialplan names (`DIALER_SERVER`), else
+        the campaign's, else the only one."""
+        if reported in self.pbx:
+            return reported
+        if config.server in self.pbx:
+            return config.server
+        if len(self.pbx) > 1:
+            log.warning("inbound call without DIALER_SERVER on a multi-server setup")
+        return next(iter(self.pbx))
+
+    def _finish_inbound(
+        self,
+        attempt: LiveAttempt,
+        state: AttemptState,
+        disposition: DispositionFlags | None,
+        notes: str,
+        agent: AgentSession | None,
+    ) -> None:
+        """An inbound call's end: its row, the service-level counters, and a caller's
+        refusal or complaint suppressing the number like an outbound one would."""
+        run = self.campaigns.get(attempt.campaign_id)
+        wall = self.clock.now()
+        waited = self.clock.monotonic() - attempt.created
+        values: dict[str, Any] = {"outcome": INBOUND_OUTCOME.get(state, "lost"), "end_at": wall}
+        if attempt.connected is None:
+            values["wait_seconds"] = round(waited, 3)
+        if disposition is not None:
+            values["disposition"] = disposition.code
+        if notes:
+            values["notes"] = notes[:2000]
+        self.writer.submit(store.update_inbound_op(attempt.id, **values))
+        if run is not None:
+            stats = run.inbound_stats
+            if state is AttemptState.DROPPED:
+                stats.abandoned_after(waited, run.config.inbound.service_level_s)
+            elif state is AttemptState.ABANDONED:
+                stats.overflow += 1
+            if disposition is not None:
+                nxt = next_for_lead(
+                    state,
+                    attempts=1,
+                    now=wall,
+                    rules=run.config.retry_rules,
+                    disposition=disposition,
+                )
+                if nxt.suppress and attempt.number:
+                    self._suppress(attempt, nxt.reason, agent, wall)
+        self.metrics.outcomes.labels(str(attempt.campaign_id), f"inbound_{values['outcome']}").inc()
+        self._publish_call(attempt)
+
     def recording_file(self, attempt: LiveAttempt) -> str:
         """Where Asterisk writes the call's recording (relative to its monitor directory)."""
         day = self.clock.now().strftime("%Y%m%d")
@@ -623,48 +813,93 @@ class DialerEngine:
         return agent
 
     def _take_agent(self, attempt: LiveAttempt) -> AgentSession | None:
-        agent = self.board.longest_ready(attempt.campaign_id, [attempt.server])
+        if not attempt.inbound and not self._outbound_may_take(attempt.campaign_id, attempt.server):
+            return None
+        agent = self.board.longest_ready(
+            attempt.campaign_id, [attempt.server], include_capped=attempt.inbound
+        )
         if agent is not None:
             self._agent_transition(agent, AgentState.TALKING)
         return agent
 
-    async def _wait_for_agent(self, attempt: LiveAttempt) -> AgentSession | None:
+    def _outbound_may_take(self, campaign_id: int, server: str) -> bool:
+        """Outbound calls leave the campaign's reserved agents (if any) to inbound callers."""
+        run = self.campaigns.get(campaign_id)
+        reserved = run.config.inbound.reserved_agents if run else 0
+        if not reserved:
+            return True
+        return self.board.counts(campaign_id, 0.0, [server]).ready > reserved
+
+    async def _wait_for_agent(
+        self, attempt: LiveAttempt, window_s: float | None = None
+    ) -> AgentSession | None:
+        """Queue the call for the next agent to come free, at most `window_s` (simulated)
+        seconds: the 2-second connect window for an outbound answer, the campaign's
+        `max_wait_s` for an inbound caller."""
         loop = asyncio.get_running_loop()
         waiter = _Waiter(attempt.id, attempt.server, loop.create_future())
-        self._waiters.setdefault(attempt.campaign_id, deque()).append(waiter)
+        queues = self._inbound_waiters if attempt.inbound else self._waiters
+        queues.setdefault(attempt.campaign_id, deque()).append(waiter)
+        window = self.connect_window_s if window_s is None else window_s
         try:
-            async with asyncio.timeout(self.clock.real_seconds(self.connect_window_s)):
+            async with asyncio.timeout(self.clock.real_seconds(window)):
                 return await asyncio.shield(waiter.future)
         except TimeoutError:
             if waiter.future.done() and not waiter.future.cancelled():
                 return waiter.future.result()  # handed an agent at the last moment
             waiter.future.cancel()
             return None
+        except asyncio.CancelledError:
+            # the AGI session gave up (caller gone): an agent handed over meanwhile is freed
+            if waiter.future.done() and not waiter.future.cancelled():
+                agent = waiter.future.result()
+                if agent is not None:
+                    self._agent_transition(agent, AgentState.READY)
+            waiter.future.cancel()
+            raise
         finally:
-            queue = self._waiters.get(attempt.campaign_id)
+            queue = queues.get(attempt.campaign_id)
             if queue and waiter in queue:
                 queue.remove(waiter)
 
     def _cancel_waiter(self, attempt: LiveAttempt) -> None:
-        for waiter in self._waiters.get(attempt.campaign_id, ()):
+        queues = self._inbound_waiters if attempt.inbound else self._waiters
+        for waiter in queues.get(attempt.campaign_id, ()):
             if waiter.attempt_id == attempt.id and not waiter.future.done():
                 waiter.future.set_result(None)
 
     def _offer_agent(self, agent: AgentSession) -> bool:
-        """A newly ready agent goes straight to the longest-waiting live call it can take."""
+        """A newly ready agent goes straight to the longest-waiting call it can take: an
+        inbound caller first (they chose to call), then an outbound live answer."""
+        best = self._longest_waiter(agent, self._inbound_waiters)
+        if best is None and not agent.at_daily_cap:
+            best = self._longest_waiter(agent, self._waiters)
+            if best is not None and not self._outbound_may_take(
+                self._waiter_campaign(best), agent.server
+            ):
+                best = None
+        if best is None:
+            return False
+        agent.transition(AgentState.TALKING, self.clock.monotonic())
+        best.future.set_result(agent)
+        return True
+
+    def _longest_waiter(
+        self, agent: AgentSession, queues: dict[int, deque[_Waiter]]
+    ) -> _Waiter | None:
         best: _Waiter | None = None
         for cid in agent.campaign_ids:
-            for waiter in self._waiters.get(cid, ()):
+            for waiter in queues.get(cid, ()):
                 if waiter.future.done() or waiter.server != agent.server:
                     continue
                 if best is None or self._routing_since(waiter) < self._routing_since(best):
                     best = waiter
                 break
-        if best is None or agent.at_daily_cap:
-            return False
-        agent.transition(AgentState.TALKING, self.clock.monotonic())
-        best.future.set_result(agent)
-        return True
+        return best
+
+    def _waiter_campaign(self, waiter: _Waiter) -> int:
+        attempt = self.calls.get(waiter.attempt_id)
+        return attempt.campaign_id if attempt is not None else -1
 
     def _routing_since(self, waiter: _Waiter) -> float:
         attempt = self.calls.get(waiter.attempt_id)
@@ -676,14 +911,19 @@ class DialerEngine:
         attempt.customer_left = now
         talk = now - (attempt.connected or now)
         run = self.campaigns.get(attempt.campaign_id)
-        if run is not None:
-            run.pacer(attempt.server).observe_talk(talk, now)
-            run.stats.talk_seconds += talk
-        self.writer.submit(
-            store.update_attempt_op(
-                attempt.id, hangup_at=self.clock.now(), hangup_cause=attempt.hangup_cause
+        if attempt.inbound:
+            if run is not None:
+                run.inbound_stats.talk_seconds += talk
+            self.writer.submit(store.update_inbound_op(attempt.id, hangup_at=self.clock.now()))
+        else:
+            if run is not None:
+                run.pacer(attempt.server).observe_talk(talk, now)
+                run.stats.talk_seconds += talk
+            self.writer.submit(
+                store.update_attempt_op(
+                    attempt.id, hangup_at=self.clock.now(), hangup_cause=attempt.hangup_cause
+                )
             )
-        )
         agent = self.board.get(attempt.agent_ext or "")
         if agent is not None and agent.state is AgentState.TALKING:
             self._agent_transition(agent, AgentState.WRAPUP)
@@ -740,7 +980,7 @@ class DialerEngine:
             timer.cancel()
         now = self.clock.monotonic()
         wrap = now - (attempt.customer_left or now)
-        if run is not None:
+        if run is not None and not attempt.inbound:
             run.pacer(attempt.server).observe_wrap(wrap, now)
             run.stats.wrap_seconds += wrap
         flags = DispositionFlags(
@@ -768,12 +1008,13 @@ class DialerEngine:
             store.agent_counter_op(
                 agent.agent_id,
                 today,
-                connects=1,
+                connects=0 if attempt.inbound else 1,
                 talk_seconds=int((attempt.customer_left or now) - (attempt.connected or now)),
                 wrap_seconds=int(wrap),
             )
         )
-        agent.calls_today += 1
+        if not attempt.inbound:  # the daily cap limits the calls the dialer places
+            agent.calls_today += 1
         if pause_after:
             self._agent_transition(agent, AgentState.PAUSED, reason=pause_after)
         else:
@@ -783,7 +1024,7 @@ class DialerEngine:
     # ------------------------------------------------------------------ endings
 
     def _observe_outcome(self, attempt: LiveAttempt, outcome: str) -> None:
-        if attempt.outcome_observed:
+        if attempt.outcome_observed or attempt.inbound:
             return
         attempt.outcome_observed = True
         run = self.campaigns.get(attempt.campaign_id)
@@ -814,6 +1055,9 @@ class DialerEngine:
         attempt.move(state)
         self.calls.discard(attempt.id)
         run = self.campaigns.get(attempt.campaign_id)
+        if attempt.inbound:
+            self._finish_inbound(attempt, state, disposition, notes or detail, agent)
+            return
         pacer_outcome = _PACER_OUTCOME.get(state)
         if pacer_outcome is not None:
             self._observe_outcome(attempt, pacer_outcome)
@@ -854,16 +1098,7 @@ class DialerEngine:
                 )
             )
             if nxt.suppress:
-                self.writer.submit(
-                    store.suppress_op(
-                        attempt.number,
-                        self.gate.number_hash(attempt.number),
-                        reason=nxt.reason,
-                        source=f"campaign {attempt.campaign_id}",
-                        created_by=f"agent {agent.extension}" if agent else "dialer",
-                        at=wall,
-                    )
-                )
+                self._suppress(attempt, nxt.reason, agent, wall)
             if nxt.status is LeadStatus.CALLBACK and nxt.next_call_at is not None:
                 self.writer.submit(
                     store.callback_op(
@@ -881,6 +1116,22 @@ class DialerEngine:
             self._agent_transition(reserved, AgentState.READY)
         self.metrics.outcomes.labels(str(attempt.campaign_id), state.value).inc()
         self._publish_call(attempt)
+
+    def _suppress(
+        self, attempt: LiveAttempt, reason: str, agent: AgentSession | None, at: datetime
+    ) -> None:
+        """The number is never called again (a refusal, a complaint, a DNC request)."""
+        source = f"campaign {attempt.campaign_id}" + (" inbound" if attempt.inbound else "")
+        self.writer.submit(
+            store.suppress_op(
+                attempt.number,
+                self.gate.number_hash(attempt.number),
+                reason=reason,
+                source=source,
+                created_by=f"agent {agent.extension}" if agent else "dialer",
+                at=at,
+            )
+        )
 
     # ------------------------------------------------------------------ agents
 
@@ -1189,6 +1440,12 @@ class DialerEngine:
         attempt another live process still owns is never adopted."""
         if not campaign_ids:
             return 0
+        live_inbound = [a.id for a in self.calls if a.inbound]
+        self.writer.submit(
+            store.close_open_inbound_op(
+                sorted(campaign_ids), list(self.pbx), live_inbound, self.clock.now()
+            )
+        )
         async with self.sessions() as session:
             rows = await store.open_attempts(session, list(self.pbx), campaign_ids)
             counts = await store.lead_attempt_counts(session, [r.lead_id for r in rows])
@@ -1253,17 +1510,19 @@ class DialerEngine:
         )
 
     def _publish_call(self, attempt: LiveAttempt) -> None:
-        self.bus.publish(
-            f"call/{attempt.campaign_id}/{attempt.id}",
-            {
-                "attempt_id": attempt.id,
-                "campaign_id": attempt.campaign_id,
-                "lead_id": attempt.lead_id,
-                "state": attempt.state.value,
-                "agent": attempt.agent_ext,
-                "server": attempt.server,
-            },
-        )
+        event = {
+            "attempt_id": attempt.id,
+            "campaign_id": attempt.campaign_id,
+            "lead_id": attempt.lead_id,
+            "state": attempt.state.value,
+            "agent": attempt.agent_ext,
+            "server": attempt.server,
+        }
+        if attempt.inbound:  # its own topic: `call/` is the outbound books (and webhooks)
+            event["did"] = attempt.did
+            self.bus.publish(f"inbound/{attempt.campaign_id}/{attempt.id}", event)
+            return
+        self.bus.publish(f"call/{attempt.campaign_id}/{attempt.id}", event)
 
     def campaign_stats(self, campaign_id: int) -> dict[str, Any] | None:
         run = self.campaigns.get(campaign_id)
@@ -1277,6 +1536,12 @@ class DialerEngine:
         agents = self.board.in_campaign(campaign_id)
         stats["agents"] = {s.value: sum(1 for a in agents if a.state is s) for s in AgentState}
         stats["pacers"] = {server: _pacer_stats(p) for server, p in run.pacers.items()}
+        if run.config.inbound.enabled:
+            queue = self._inbound_waiters.get(campaign_id, ())
+            waiting = sum(1 for w in queue if not w.future.done())
+            stats["inbound"] = run.inbound_stats.as_dict(waiting)
+            stats["inbound"]["reserved_agents"] = run.config.inbound.reserved_agents
+            stats["inbound"]["service_level_target_s"] = run.config.inbound.service_level_s
         return stats
 
 
@@ -1321,6 +1586,21 @@ def _caller_id(name: str, number: str) -> str:
     if not number:
         return ""
     return format_caller_id(name or None, number)
+
+
+def _caller_e164(caller: str, region: str) -> str:
+    """The caller's number as leads store it (E.164), or its digits when it is not one."""
+    caller = (caller or "").strip()
+    if not caller or caller.lower() in ("unknown", "anonymous", "<unknown>"):
+        return ""
+    try:
+        return normalise_number(caller, region).e164
+    except InvalidNumber:
+        return "".join(ch for ch in caller if ch.isdigit() or ch == "+")[:40]
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 def _int(value: str | None) -> int | None:

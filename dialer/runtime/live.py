@@ -41,6 +41,8 @@ class LiveAttempt:
     response_lost: bool = False
     reserved_agent: str | None = None  # preview/manual: the agent who dialled it takes it
     recording_path: str | None = None
+    inbound: bool = False  # a caller to a blended campaign's number (id = its uniqueid)
+    did: str = ""
 
     def __setattr__(self, name: str, value: Any) -> None:
         # An attempt in `LiveCalls` keeps its pool index current, whoever changes it.

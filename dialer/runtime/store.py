@@ -22,6 +22,7 @@ from dialer.db.models import (
     CallAttempt,
     Callback,
     ComplianceDecision,
+    InboundCall,
     Lead,
     SuppressionEntry,
 )
@@ -247,6 +248,68 @@ def update_attempt_op(attempt_id: str, **values: Any) -> WriteOp:
         )
 
     op.__name__ = f"attempt {attempt_id} {sorted(values)}"
+    return op
+
+
+def insert_inbound_op(**values: Any) -> WriteOp:
+    """The row of an inbound call when it arrives, linked to the campaign's lead with the
+    caller's number if there is one (looked up here, off the routing path)."""
+
+    async def op(session: AsyncSession) -> None:
+        number = values.get("caller_number") or ""
+        if number and values.get("lead_id") is None:
+            values["lead_id"] = (
+                await session.execute(
+                    select(Lead.id)
+                    .where(Lead.campaign_id == values["campaign_id"], Lead.phone_e164 == number)
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        session.add(InboundCall(**values))
+
+    op.__name__ = f"inbound {values.get('id')} arrived"
+    return op
+
+
+def update_inbound_op(call_id: str, **values: Any) -> WriteOp:
+    """Fill in an inbound call; its outcome is written once and never changed."""
+
+    async def op(session: AsyncSession) -> None:
+        await session.execute(
+            update(InboundCall)
+            .where(InboundCall.id == call_id, InboundCall.outcome.is_(None))
+            .values(**values)
+        )
+
+    op.__name__ = f"inbound {call_id} {sorted(values)}"
+    return op
+
+
+def close_open_inbound_op(
+    campaign_ids: list[int], servers: list[str], keep: list[str], at: datetime
+) -> WriteOp:
+    """Inbound calls a gone process left open: their AGI session died with it, so nobody
+    serves them any more. Answered ones are closed as answered, the others as lost."""
+
+    async def op(session: AsyncSession) -> None:
+        await session.execute(
+            update(InboundCall)
+            .where(
+                InboundCall.campaign_id.in_(campaign_ids),
+                InboundCall.asterisk_server.in_(servers),
+                InboundCall.outcome.is_(None),
+                InboundCall.id.not_in(keep),
+            )
+            .values(
+                outcome=case((InboundCall.connect_at.is_not(None), "answered"), else_="lost"),
+                disposition=case(
+                    (InboundCall.connect_at.is_not(None), "SYSTEM_CLOSED"), else_=None
+                ),
+                end_at=at,
+            )
+        )
+
+    op.__name__ = f"close open inbound calls of {sorted(campaign_ids)}"
     return op
 
 

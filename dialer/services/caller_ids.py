@@ -342,6 +342,7 @@ async def update_number(
 class RotationState:
     rested_and_caps: dict[int, tuple[frozenset[str], dict[str, int]]]
     used_today: dict[str, int]
+    hard_caps: dict[int, bool] = field(default_factory=dict)
 
 
 async def rotation_state(
@@ -387,4 +388,5 @@ async def rotation_state(
             if cap:
                 caps[number] = cap
         result[campaign_id] = (rested, caps)
-    return RotationState(result, used)
+    hard = {cid: policies.get(cid, HealthPolicy()).hard_caps for cid in pools}
+    return RotationState(result, used, hard)

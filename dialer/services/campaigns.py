@@ -55,11 +55,24 @@ async def _name_taken(session: Any, name: str, other_than: int | None = None) ->
     return await session.scalar(query) is not None
 
 
+async def _check_dids(session: Any, inbound: dict[str, Any], campaign_id: int | None) -> None:
+    """A number is answered by one campaign only: a caller must not depend on luck."""
+    wanted = set(inbound.get("dids") or ())
+    if not wanted:
+        return
+    query = select(Campaign.id, Campaign.name, Campaign.inbound)
+    for other_id, name, other in (await session.execute(query)).all():
+        taken = wanted & set((other or {}).get("dids") or ())
+        if other_id != campaign_id and taken:
+            raise Conflict(f"campaign {name!r} already answers {sorted(taken)}")
+
+
 async def create_campaign(session_factory: SessionFactory, fields: dict[str, Any]) -> Campaign:
     fields = _check_fields(dict(fields))
     async with session_factory() as session, session.begin():
         if await _name_taken(session, fields.get("name", "")):
             raise Conflict(f"a campaign named {fields.get('name')!r} exists already")
+        await _check_dids(session, fields.get("inbound") or {}, None)
         campaign = Campaign(**fields)
         session.add(campaign)
         await session.flush()
@@ -100,6 +113,7 @@ async def update_campaign(
             raise NotFound(f"no campaign {campaign_id}")
         if "name" in fields and await _name_taken(session, fields["name"], campaign_id):
             raise Conflict(f"a campaign named {fields['name']!r} exists already")
+        await _check_dids(session, fields.get("inbound") or {}, campaign_id)
         for key, value in fields.items():
             setattr(campaign, key, value)
     return campaign
@@ -121,6 +135,7 @@ async def clone_campaign(
             status=CampaignStatus.DRAFT,
             **{c: _copy_value(getattr(source, c)) for c in columns},
         )
+        copy.inbound = {**(source.inbound or {}), "dids": []}  # numbers stay with the source
         session.add(copy)
         await session.flush()
     return copy

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 
 from compliance.retention import purge_cutoff
 from dialer.db.engine import SessionFactory
-from dialer.db.models import Agent, CallAttempt, Campaign
+from dialer.db.models import Agent, CallAttempt, Campaign, InboundCall
 from dialer.services.audit import add_audit
 from dialer.services.errors import NotFound
 
@@ -216,25 +216,40 @@ async def _purge_campaign(
     session_factory: SessionFactory, root: Path, result: PurgeResult, *, dry_run: bool, actor: str
 ) -> None:
     assert result.cutoff is not None
-    due = (
-        CallAttempt.campaign_id == result.campaign_id,
-        CallAttempt.recording_path.is_not(None),
-        CallAttempt.originate_at < result.cutoff,
-        CallAttempt.legal_hold.is_(False),  # held recordings are kept past retention
-    )
-    if dry_run:
-        async with session_factory() as session:
-            count = await session.scalar(select(func.count()).select_from(CallAttempt).where(*due))
-        result.due = int(count or 0)
-        return
+    for model, started, held in (
+        (CallAttempt, CallAttempt.originate_at, CallAttempt.legal_hold),
+        (InboundCall, InboundCall.arrived_at, None),  # recorded calls to blended campaigns
+    ):
+        due = [
+            model.campaign_id == result.campaign_id,
+            model.recording_path.is_not(None),
+            started < result.cutoff,
+        ]
+        if held is not None:
+            due.append(held.is_(False))  # held recordings are kept past retention
+        if dry_run:
+            async with session_factory() as session:
+                count = await session.scalar(select(func.count()).select_from(model).where(*due))
+            result.due += int(count or 0)
+            continue
+        await _purge_rows(session_factory, root, result, model, due)
+    if result.due and not dry_run:
+        async with session_factory() as session, session.begin():
+            detail = {k: v for k, v in result.as_dict().items() if k not in ("campaign", "error")}
+            add_audit(session, actor, "recording.purge", "campaign", result.campaign_id, detail)
+
+
+async def _purge_rows(
+    session_factory: SessionFactory, root: Path, result: PurgeResult, model: Any, due: list[Any]
+) -> None:
     last_id = ""
     while True:
         async with session_factory() as session:
             batch = (
                 await session.execute(
-                    select(CallAttempt.id, CallAttempt.recording_path)
-                    .where(*due, CallAttempt.id > last_id)
-                    .order_by(CallAttempt.id)
+                    select(model.id, model.recording_path)
+                    .where(*due, model.id > last_id)
+                    .order_by(model.id)
                     .limit(PURGE_BATCH)
                 )
             ).all()
@@ -245,15 +260,11 @@ async def _purge_campaign(
         if cleared:
             async with session_factory() as session, session.begin():
                 await session.execute(
-                    update(CallAttempt)
-                    .where(CallAttempt.id.in_(cleared))
+                    update(model)
+                    .where(model.id.in_(cleared))
                     .values(recording_path=None)
                     .execution_options(synchronize_session=False)
                 )
-    if result.due:
-        async with session_factory() as session, session.begin():
-            detail = {k: v for k, v in result.as_dict().items() if k not in ("campaign", "error")}
-            add_audit(session, actor, "recording.purge", "campaign", result.campaign_id, detail)
 
 
 def _delete_files(root: Path, batch: list[tuple[str, str]], result: PurgeResult) -> list[str]:

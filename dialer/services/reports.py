@@ -23,6 +23,7 @@ from dialer.db.models import (
     Campaign,
     ComplianceDecision,
     Disposition,
+    InboundCall,
 )
 from dialer.services.errors import NotFound
 
@@ -162,6 +163,59 @@ async def campaign_summary(
     for row in await _attempts(session_factory, campaign_id, since, until):
         tally.add(row, success)
     return [{"campaign_id": campaign.id, "campaign": campaign.name, **tally.as_row()}]
+
+
+async def inbound_summary(
+    session_factory: SessionFactory,
+    campaign_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Row]:
+    """Calls to the campaign's numbers: offered, answered (within the service-level target),
+    abandoned by the caller, overflowed, closed; service level = answered within the target
+    / (offered - still waiting - closed - callers who hung up within the target); ASA = the
+    average wait of answered calls."""
+    campaign = await _campaign(session_factory, campaign_id)
+    target = float((campaign.inbound or {}).get("service_level_s") or 15.0)
+    query = select(
+        InboundCall.outcome, InboundCall.wait_seconds, InboundCall.connect_at, InboundCall.hangup_at
+    ).where(InboundCall.campaign_id == campaign_id)
+    query = _window(query, InboundCall.arrived_at, since, until)
+    counts: Counter[str] = Counter()
+    in_target = short_abandons = 0
+    answered_wait = talk = 0.0
+    async with session_factory() as session:
+        for outcome, wait, connect_at, hangup_at in await session.execute(query):
+            counts[outcome or "live"] += 1
+            wait = wait or 0.0
+            if outcome == "answered":
+                in_target += wait <= target
+                answered_wait += wait
+                if connect_at is not None and hangup_at is not None:
+                    talk += (hangup_at - connect_at).total_seconds()
+            elif outcome == "abandoned" and wait <= target:
+                short_abandons += 1
+    answered = counts["answered"]
+    counted = answered + counts["overflow"] + counts["abandoned"] - short_abandons
+    return [
+        {
+            "campaign_id": campaign.id,
+            "campaign": campaign.name,
+            "offered": sum(counts.values()),
+            "answered": answered,
+            "answered_in_target": in_target,
+            "abandoned": counts["abandoned"],
+            "abandoned_in_target": short_abandons,
+            "overflow": counts["overflow"],
+            "closed": counts["closed"],
+            "lost": counts["lost"],
+            "live": counts["live"],
+            "service_level_target_s": target,
+            "service_level": _ratio(in_target, counted),
+            "average_speed_of_answer_s": round(answered_wait / answered, 1) if answered else 0.0,
+            "average_talk_s": round(talk / answered, 1) if answered else 0.0,
+        }
+    ]
 
 
 async def hourly(

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Histogram
 
 from agi.metrics import DecisionLatencies
-from agi.router import AnsweredCall, AnsweredDecision, LoginResult, WrapupPrompt
+from agi.router import AnsweredCall, AnsweredDecision, InboundCall, LoginResult, WrapupPrompt
 from agi.server import AgiServer, AgiServerConfig
 from tests.agi.fake_asterisk import AgiTranscript, load_agi_transcript
 
@@ -35,6 +35,8 @@ class ScriptedRouter:
     accept_codes: frozenset[str] = frozenset({"1", "2", "31"})
     logins: dict[tuple[str, str], str] = field(default_factory=dict)
     answered: list[AnsweredCall] = field(default_factory=list)
+    inbound: list[InboundCall] = field(default_factory=list)
+    decide_inbound: Callable[[InboundCall], Awaitable[AnsweredDecision]] | None = None
     dispositions: list[tuple[str, str]] = field(default_factory=list)
     login_attempts: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -43,6 +45,12 @@ class ScriptedRouter:
         if self.decide is not None:
             return await self.decide(call)
         return AnsweredDecision.bridge_to("1001")
+
+    async def route_inbound(self, call: InboundCall) -> AnsweredDecision:
+        self.inbound.append(call)
+        if self.decide_inbound is not None:
+            return await self.decide_inbound(call)
+        return AnsweredDecision.bridge_to("1002")
 
     async def wrapup_prompt(self, agent_ext: str) -> WrapupPrompt:
         return self.prompt

@@ -178,6 +178,7 @@ class FakeChannel:
     dtmf: list[str] = field(default_factory=list)
     hangup_on: str | None = None
     played: list[str] = field(default_factory=list)
+    music: list[str] = field(default_factory=list)  # SET MUSIC on/off, in order
     hung_up: bool = False
 
     def answer(self, command: str) -> list[str] | None:
@@ -205,6 +206,9 @@ class FakeChannel:
             return ["200 result=0 endpos=8000"]
         if verb == "HANGUP":
             return ["200 result=1"]
+        if verb == "SET MUSIC":
+            self.music.append(args[2].lower())
+            return ["200 result=0"]
         if verb == "EXEC":
             return ["200 result=0"]
         return ["510 Invalid or unknown command"]

@@ -76,7 +76,7 @@ def test_outbound_branches_match_the_decisions(extensions: dict[str, Section]) -
         )
     )
     handled = set(branches) | {AnsweredAction.HANGUP.value}  # hangup: fall through
-    assert handled == {a.value for a in AnsweredAction}
+    assert handled == {a.value for a in AnsweredAction} - {AnsweredAction.MESSAGE.value}
     agi = next(i for i, s in enumerate(steps) if s.app == "AGI")
     fall_through = next(s for s in steps[agi + 1 :] if s.app != "GotoIf")
     assert (fall_through.app, fall_through.args) == ("Hangup", "16")
@@ -94,6 +94,34 @@ def test_outbound_branches_match_the_decisions(extensions: dict[str, Section]) -
         ("Playback", "${DIALER_MESSAGE}"),
         ("Hangup", "16"),
     ]
+
+
+def test_inbound_queues_through_the_agi_and_branches_on_its_decision(
+    extensions: dict[str, Section],
+) -> None:
+    steps = _steps(extensions, "dialer-inbound", "_X.")
+    apps = [s.app for s in steps]
+    assert apps.index("Answer") < apps.index("AGI")  # hold music needs an answered channel
+    agi = steps[apps.index("AGI")]
+    assert agi.args == "agi://${DIALER_AGI}/inbound?did=${EXTEN}&server=${DIALER_SERVER}"
+    branches = dict(
+        re.findall(
+            r'"\$\{DIALER_ACTION\}" = "([a-z]+)"\]\?([a-z]+)', " ".join(s.args for s in steps)
+        )
+    )
+    assert set(branches) == {AnsweredAction.BRIDGE.value, AnsweredAction.MESSAGE.value}
+    assert from_label(steps, branches["bridge"])[:2] == [
+        ("ConfBridge", "${DIALER_BRIDGE},agent_bridge,customer_user"),
+        ("Hangup", "16"),
+    ]
+    assert from_label(steps, branches["message"])[:2] == [
+        ("Playback", "${DIALER_MESSAGE}"),
+        ("Hangup", "16"),
+    ]
+    guard = next(s for s in steps if "AGISTATUS" in s.args)
+    assert ("Playback", "${DIALER_FALLBACK_MESSAGE}") in from_label(
+        steps, guard.args.rsplit("?", 1)[1]
+    )
 
 
 def test_unreachable_agi_still_plays_a_message(extensions: dict[str, Section]) -> None:
@@ -138,7 +166,7 @@ def test_every_agi_url_is_a_served_route(extensions: dict[str, Section]) -> None
         if url and url["query"]
         for pair in url["query"].split("&")
     }
-    assert keys == {"attempt", "campaign", "agent"}  # the query names the handlers read
+    assert keys == {"attempt", "campaign", "agent", "did", "server"}  # what the handlers read
 
 
 # ---------------------------------------------------------------- confbridge

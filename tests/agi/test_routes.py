@@ -8,7 +8,14 @@ import logging
 import pytest
 
 from agi.metrics import DecisionLatencies
-from agi.router import AmdStatus, AnsweredCall, AnsweredDecision, LoginResult, WrapupPrompt
+from agi.router import (
+    AmdStatus,
+    AnsweredCall,
+    AnsweredDecision,
+    InboundCall,
+    LoginResult,
+    WrapupPrompt,
+)
 from agi.server import AgiServer
 from tests.agi.conftest import ScriptedRouter, wait_idle
 from tests.agi.fake_asterisk import FakeChannel, environment_for, run_fake_call
@@ -252,6 +259,96 @@ async def test_unknown_path_gets_a_clean_hangup_and_a_log_line(
 
 
 async def test_routes_served(server: AgiServer) -> None:
-    assert server.routes == {"answered", "wrapup", "agent-login"}
+    assert server.routes == {"answered", "inbound", "wrapup", "agent-login"}
     with pytest.raises(ValueError, match="already exists"):
         server.add_route("/answered", lambda session: asyncio.sleep(0))
+
+
+# ---------------------------------------------------------------- inbound
+
+INBOUND = "inbound?did=4001&server=pbx1"
+
+
+async def test_inbound_holds_with_music_then_bridges(
+    server: AgiServer,
+    router: ScriptedRouter,
+    recorded_environment: list[str],
+    latencies: DecisionLatencies,
+) -> None:
+    async def decide(_call: InboundCall) -> AnsweredDecision:
+        await asyncio.sleep(0.05)  # queued for a moment
+        return AnsweredDecision.bridge_to("1002", record_file="dialer/7/20260302/in-1.wav")
+
+    router.decide_inbound = decide
+    channel = FakeChannel()
+    env = environment_for(recorded_environment, INBOUND, uniqueid="1700000000.77")
+    commands = await _call(server, env, channel)
+
+    assert commands == [
+        "SET MUSIC on default",
+        "SET MUSIC off",
+        "SET VARIABLE DIALER_BRIDGE agent-1002",
+        "SET VARIABLE DIALER_ACTION bridge",
+        "EXEC MixMonitor dialer/7/20260302/in-1.wav,b",
+    ]
+    assert channel.music == ["on", "off"]
+    (call,) = router.inbound
+    assert (call.did, call.server, call.uniqueid) == ("4001", "pbx1", "1700000000.77")
+    assert latencies.samples("inbound")[0] >= 0.05
+
+
+async def test_inbound_overflow_plays_the_message(
+    server: AgiServer, router: ScriptedRouter, recorded_environment: list[str]
+) -> None:
+    async def decide(_call: InboundCall) -> AnsweredDecision:
+        return AnsweredDecision.play_message("dialer-inbound-overflow")
+
+    router.decide_inbound = decide
+    channel = FakeChannel()
+    await _call(server, environment_for(recorded_environment, INBOUND), channel)
+    set_by_us = {k: v for k, v in channel.variables.items() if k.startswith("DIALER_")}
+    assert set_by_us == {"DIALER_ACTION": "message", "DIALER_MESSAGE": "dialer-inbound-overflow"}
+
+
+async def test_inbound_did_defaults_to_the_extension(
+    server: AgiServer, router: ScriptedRouter, recorded_environment: list[str]
+) -> None:
+    env = environment_for(recorded_environment, "inbound")
+    await _call(server, env, FakeChannel())
+    (call,) = router.inbound
+    extension = next(line for line in env if line.startswith("agi_extension:"))
+    assert call.did == extension.split(": ", 1)[1]
+    assert call.server == ""
+
+
+async def test_inbound_caller_gone_while_queued_cancels_the_router(
+    server: AgiServer, router: ScriptedRouter, recorded_environment: list[str]
+) -> None:
+    cancelled = asyncio.Event()
+
+    async def decide(_call: InboundCall) -> AnsweredDecision:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return AnsweredDecision.hang_up()
+
+    router.decide_inbound = decide
+    # the caller hangs up while queued: Asterisk sends HANGUP between commands (AGISIGHUP)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    env = environment_for(recorded_environment, INBOUND)
+    writer.write(("".join(f"{line}\n" for line in env) + "\n").encode())
+    assert (await asyncio.wait_for(reader.readline(), 5)) == b"SET MUSIC on default\n"
+    writer.write(b"200 result=0\n")
+    await asyncio.wait_for(_until_called(router), 5)
+    writer.write(b"HANGUP\n")
+    await writer.drain()
+    await asyncio.wait_for(cancelled.wait(), 5)
+    writer.close()
+    await wait_idle(server)
+
+
+async def _until_called(router: ScriptedRouter) -> None:
+    while not router.inbound:  # noqa: ASYNC110 - the server's task fills it
+        await asyncio.sleep(0.005)

@@ -49,6 +49,7 @@ async def test_report_policy_evaluation_and_manual_changes(harness: Harness) -> 
         "min_z": 2.5,
         "rest_hours": 24,
         "daily_cap": 0,
+        "hard_caps": True,
     }
     report = (await h.client.get(f"{base}/health", headers=h.supervisor)).json()
     assert report["campaign"] == {"attempts": 180, "live": 35, "rate": 35 / 180}

@@ -13,7 +13,7 @@ from dialer.db.engine import create_engine, make_session_factory
 from dialer.db.migrate import current_revision, upgrade
 from dialer.db.models import Base, Disposition
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def _diff(connection: Connection) -> list[Any]:

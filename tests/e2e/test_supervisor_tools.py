@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -23,21 +21,10 @@ from dialer.runtime.agent_state import AgentState
 from dialer.runtime.attempt_state import AttemptState
 from dialer.services import users
 from dialer.settings import Settings
+from tests.support.waiting import wait_until
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 SPEED = 20.0
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users, "SCRYPT_N", 2**8)
-
-
-async def until(predicate: Callable[[], Any], within: float = 20.0) -> Any:
-    async with asyncio.timeout(within):
-        while not (found := predicate()):  # noqa: ASYNC110 (state changes on AMI events)
-            await asyncio.sleep(0.02)
-    return found
 
 
 async def _token(sessions: Any, name: str, role: str, agent_id: int | None = None) -> dict:
@@ -77,7 +64,7 @@ async def test_monitor_record_play_and_report_over_real_sockets(sqlite_url, tmp_
         agent = await _token(service.sessions, "ag", "agent", agent_id=console_id)
         assert world.url is not None
         async with httpx.AsyncClient(base_url=world.url, timeout=10) as http:
-            await until(lambda: service.http_server.started, 10)
+            await wait_until(lambda: service.http_server.started, 10)
 
             # -- live monitoring of an agent on a live call
             def talking() -> Any:
@@ -91,13 +78,13 @@ async def test_monitor_record_play_and_report_over_real_sockets(sqlite_url, tmp_
                         return a
                 return None
 
-            target = await until(talking)
+            target = await wait_until(talking)
             body = {"mode": "whisper", "supervisor_extension": "2001"}
             r = await http.post(f"/v1/agents/{target.agent_id}/monitor", json=body, headers=sup)
             assert r.status_code == 202, r.text
             session = r.json()
             assert session["spied_channel"].startswith(f"PJSIP/{target.extension}-")
-            spy = await until(
+            spy = await wait_until(
                 lambda: next(
                     (x for x in sim.spies() if x["spyer_uniqueid"] == session["monitor_id"]), None
                 )
@@ -119,7 +106,7 @@ async def test_monitor_record_play_and_report_over_real_sockets(sqlite_url, tmp_
             # -- an agent's pause, for the report
             login = await http.post(f"/v1/agents/{console_id}/session/login", headers=agent)
             assert login.status_code == 200, login.text
-            await until(
+            await wait_until(
                 lambda: any(
                     a.agent_id == console_id and a.state is AgentState.READY
                     for a in service.engine.board

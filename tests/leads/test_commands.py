@@ -22,7 +22,7 @@ def test_full_cycle(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "dialer migrate" in capsys.readouterr().err
 
     assert dialer(["migrate", *url]) == 0
-    assert "revision 0002" in capsys.readouterr().out
+    assert "revision 0003" in capsys.readouterr().out
     assert dialer(["campaign", "create", "春季回访", "--mode", "progressive", *url]) == 0
     assert capsys.readouterr().out.strip() == "1"
     assert dialer(["campaign", "create", "春季回访", *url]) == 1

@@ -49,11 +49,16 @@ def test_simulated_dialer_contexts_are_the_shipped_ones() -> None:
 
 def test_every_documented_global_is_set_by_the_simulator() -> None:
     documented = _documented_globals(SHIPPED.read_text(encoding="utf-8"))
-    assert documented == {"DIALER_AGI", "DIALER_FALLBACK_MESSAGE"}
-    sim = PbxSim(PbxSimConfig(default_agi="10.0.0.5:4573", fallback_message="acme-sorry"))
+    assert documented == {"DIALER_AGI", "DIALER_FALLBACK_MESSAGE", "DIALER_SERVER"}
+    sim = PbxSim(
+        PbxSimConfig(
+            default_agi="10.0.0.5:4573", fallback_message="acme-sorry", server_name="pbx-b"
+        )
+    )
     assert {k: sim.globals[k] for k in documented} == {
         "DIALER_AGI": "10.0.0.5:4573",
         "DIALER_FALLBACK_MESSAGE": "acme-sorry",
+        "DIALER_SERVER": "pbx-b",
     }
     used = set(re.findall(r"\$\{(DIALER_[A-Z_]+)\}", SHIPPED.read_text(encoding="utf-8")))
     assert documented <= used

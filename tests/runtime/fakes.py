@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ami.events import AmiEvent, typed_event
 from ami.parser import AmiMessage
+from dialer.runtime.agent_state import AgentState
 from dialer.runtime.pbx import LiveChannel, PbxNotConnected
 
 
@@ -71,3 +73,20 @@ class FakePbx:
 
     async def core_show_channels(self) -> list[LiveChannel]:
         return list(self.channels)
+
+
+def answered(attempt_id: str) -> AmiEvent:
+    """The OriginateResponse of an answered call."""
+    return event("OriginateResponse", ActionID=attempt_id, Reason="4", Response="Success")
+
+
+async def login_agent(eng: Any, pbx: FakePbx, agent_id: int) -> Any:
+    """Log an agent in and join its leg to its bridge: it is ready."""
+    agent = await eng.agent_login(agent_id)
+    leg = pbx.originates[-1]["attempt_id"]
+    assert pbx.originates[-1]["context"] == "dialer-agent"
+    eng.handle_event(
+        "pbx1", channel_event("ConfbridgeJoin", leg, Conference=f"agent-{agent.extension}")
+    )
+    assert agent.state is AgentState.READY
+    return agent

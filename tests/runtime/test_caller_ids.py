@@ -19,6 +19,7 @@ from dialer.runtime.caller_ids import (
     CallerIdMonitor,
     HealthPolicy,
     RateSample,
+    all_capped,
     assess,
     day_bounds,
     pick_caller_id,
@@ -120,6 +121,18 @@ def test_an_exhausted_pool_falls_back_and_says_so() -> None:
     assert (number, fallback) == (POOL[2], True)  # all capped: the least used, next in turn
 
 
+def test_hard_caps_never_hand_out_a_capped_number() -> None:
+    caps = dict.fromkeys(POOL, 2)
+    used = dict.fromkeys(POOL, 2)
+    assert pick_caller_id(POOL, 1, frozenset(), caps, used, hard_caps=True) == ("", 1, True)
+    used[POOL[3]] = 1  # one dial left on the last number, even while it rests
+    number, _, fallback = pick_caller_id(POOL, 1, frozenset({POOL[3]}), caps, used, hard_caps=True)
+    assert (number, fallback) == (POOL[3], True)
+    assert not all_capped(POOL, caps, used) and not all_capped([], caps, used)
+    assert all_capped(POOL, caps, dict.fromkeys(POOL, 5))
+    assert not all_capped(POOL, {}, dict.fromkeys(POOL, 5))  # no caps at all
+
+
 def _run(pool: list[str], campaign_id: int = 1) -> CampaignRun:
     return CampaignRun(
         CampaignConfig.from_row(Campaign(id=campaign_id, name="c", caller_id_pool=pool))
@@ -136,6 +149,16 @@ def test_campaign_run_counts_its_dials_against_the_caps() -> None:
     run.caller_id_rested = frozenset({POOL[1]})
     assert run.next_caller_id() == POOL[1] and run.caller_id_fallbacks == 1  # nothing else left
     assert _run([]).next_caller_id() == ""
+
+
+def test_a_run_whose_numbers_are_all_capped_stops_under_hard_caps() -> None:
+    run = _run(POOL[:2])
+    run.caller_id_caps = dict.fromkeys(POOL[:2], 1)
+    assert [run.next_caller_id() for _ in range(2)] == POOL[:2]
+    assert run.caller_ids_exhausted and run.next_caller_id() == ""
+    assert run.caller_id_used == dict.fromkeys(POOL[:2], 1)  # nothing counted for ""
+    run.caller_id_hard_caps = False  # the policy allows going over: the least used one
+    assert not run.caller_ids_exhausted and run.next_caller_id() == POOL[0]
 
 
 def test_day_bounds_follow_the_call_centre_midnight() -> None:
@@ -231,7 +254,7 @@ async def test_the_monitor_flags_rests_and_feeds_the_rotation(sessions: SessionF
 async def test_daily_caps_come_from_the_policy_and_the_number(sessions: SessionFactory) -> None:
     pool = POOL[:2]
     cid = await seed(sessions, pool, {pool[0]: 0.3, pool[1]: 0.3}, n=20)
-    await service.update_policy(sessions, cid, {"daily_cap": 30})
+    await service.update_policy(sessions, cid, {"daily_cap": 30, "hard_caps": False})
     await service.update_number(sessions, cid, pool[1], NOW, daily_cap=100)
     run = _run(pool, cid)
     monitor = CallerIdMonitor(
@@ -239,6 +262,7 @@ async def test_daily_caps_come_from_the_policy_and_the_number(sessions: SessionF
     )
     await monitor.refresh()
     assert run.caller_id_caps == {pool[0]: 30, pool[1]: 100}
+    assert run.caller_id_hard_caps is False
     assert run.caller_id_used == {pool[0]: 25, pool[1]: 25}
     picks = [run.next_caller_id() for _ in range(12)]
     assert picks.count(pool[0]) == 5  # 25 + 5 = its cap of 30

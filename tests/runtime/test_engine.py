@@ -6,88 +6,19 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from dialer.db.engine import create_engine, make_session_factory
-from dialer.db.migrate import upgrade
-from dialer.db.models import Agent, AgentDailyCounter, CallAttempt, Campaign, Lead, SuppressionEntry
+from dialer.db.models import AgentDailyCounter, CallAttempt, Campaign, Lead, SuppressionEntry
 from dialer.runtime.agent_state import AgentState
 from dialer.runtime.attempt_state import AttemptState
 from dialer.runtime.clock import Clock
 from dialer.runtime.engine import DialerEngine
-from dialer.runtime.gate import ComplianceGate
 from dialer.runtime.pbx import LiveChannel
-from dialer.runtime.store_writer import StoreWriter
-from dialer.settings import AsteriskServer, Settings
-from tests.runtime.fakes import FakePbx, channel_event, event
-
-# Monday 2 March 2026, 10:00 in Shanghai: inside the Chinese default calling window.
-MONDAY_10AM_CN = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def world(db_url):
-    await upgrade(db_url)
-    engine = create_engine(db_url)
-    sessions = make_session_factory(engine)
-    async with sessions() as s, s.begin():
-        camp = Campaign(
-            name="c1",
-            status="active",
-            dial_mode="progressive",
-            safe_harbor_message="safe-harbor",
-            compliance_profile=["CN"],
-        )
-        s.add(camp)
-        await s.flush()
-        agents = [Agent(extension=f"100{i}", name=f"a{i}", asterisk_server="pbx1") for i in (1, 2)]
-        for a in agents:
-            a.campaigns.append(camp)
-            s.add(a)
-        for i in range(6):
-            s.add(
-                Lead(
-                    campaign_id=camp.id,
-                    phone_e164=f"+861380013800{i}",
-                    timezones=["Asia/Shanghai"],
-                    region="CN",
-                )
-            )
-    settings = Settings(
-        asterisk_servers=[
-            AsteriskServer(name="pbx1", trunk_dial_template="Local/{number}@sim-pstn")
-        ]
-    )
-    writer = StoreWriter(sessions)
-    writer_task = asyncio.create_task(writer.run())
-    pbx = FakePbx()
-    clock = Clock(scale=20.0, start_wall=MONDAY_10AM_CN)  # a 2 s connect window takes 0.1 s
-    gate = ComplianceGate(sessions, writer=writer)
-    eng = DialerEngine(settings, sessions, pbx={"pbx1": pbx}, writer=writer, gate=gate, clock=clock)
-    await eng.load()
-    yield eng, pbx, sessions, camp.id
-    await writer.flush(5)  # a write cancelled halfway would hold its connection
-    writer_task.cancel()
-    await asyncio.gather(writer_task, return_exceptions=True)
-    await engine.dispose()
-
-
-def answered(attempt_id):
-    return event("OriginateResponse", ActionID=attempt_id, Reason="4", Response="Success")
-
-
-async def _login(eng, pbx, agent_id):
-    agent = await eng.agent_login(agent_id)
-    leg = pbx.originates[-1]["attempt_id"]
-    assert pbx.originates[-1]["context"] == "dialer-agent"
-    eng.handle_event(
-        "pbx1", channel_event("ConfbridgeJoin", leg, Conference=f"agent-{agent.extension}")
-    )
-    assert agent.state is AgentState.READY
-    return agent
+from tests.runtime.conftest import MONDAY_10AM_CN
+from tests.runtime.fakes import answered, channel_event, event, login_agent
 
 
 async def test_answered_call_reaches_agent_and_closes_with_disposition(world):
     eng, pbx, sessions, cid = world
-    agent = await _login(eng, pbx, 1)
+    agent = await login_agent(eng, pbx, 1)
     assert await eng.tick(cid) == 1  # progressive: one call for one ready agent
     call = pbx.originates[-1]
     att = call["attempt_id"]
@@ -126,7 +57,7 @@ async def test_answered_call_reaches_agent_and_closes_with_disposition(world):
 
 async def test_no_free_agent_means_safe_harbor_and_an_abandon(world):
     eng, pbx, sessions, cid = world
-    agent = await _login(eng, pbx, 1)
+    agent = await login_agent(eng, pbx, 1)
     await eng.tick(cid)
     first = pbx.originates[-1]["attempt_id"]
     eng.handle_event("pbx1", answered(first))
@@ -150,7 +81,7 @@ async def test_no_free_agent_means_safe_harbor_and_an_abandon(world):
 
 async def test_agent_freed_inside_the_window_takes_the_waiting_call(world):
     eng, pbx, _, cid = world
-    agent = await _login(eng, pbx, 1)
+    agent = await login_agent(eng, pbx, 1)
     await eng.tick(cid)
     first = pbx.originates[-1]["attempt_id"]
     eng.handle_event("pbx1", answered(first))
@@ -170,8 +101,8 @@ async def test_agent_freed_inside_the_window_takes_the_waiting_call(world):
 
 async def test_busy_and_machine_and_customer_hangup_each_end_once(world):
     eng, pbx, sessions, cid = world
-    await _login(eng, pbx, 1)
-    await _login(eng, pbx, 2)
+    await login_agent(eng, pbx, 1)
+    await login_agent(eng, pbx, 2)
     assert await eng.tick(cid) == 2
     a, b = (o["attempt_id"] for o in pbx.originates[-2:])
     eng.handle_event("pbx1", event("OriginateResponse", ActionID=a, Reason="5", Response="Failure"))
@@ -193,7 +124,7 @@ async def test_busy_and_machine_and_customer_hangup_each_end_once(world):
 
 async def test_refusal_suppresses_the_number_everywhere(world):
     eng, pbx, sessions, cid = world
-    agent = await _login(eng, pbx, 1)
+    agent = await login_agent(eng, pbx, 1)
     await eng.tick(cid)
     att = pbx.originates[-1]["attempt_id"]
     eng.handle_event("pbx1", answered(att))
@@ -211,8 +142,8 @@ async def test_refusal_suppresses_the_number_everywhere(world):
 
 async def test_lost_link_reconciliation_ends_vanished_calls_without_redial(world):
     eng, pbx, sessions, cid = world
-    await _login(eng, pbx, 1)
-    await _login(eng, pbx, 2)
+    await login_agent(eng, pbx, 1)
+    await login_agent(eng, pbx, 2)
     await eng.tick(cid)
     a, b = (o["attempt_id"] for o in pbx.originates[-2:])
     eng.handle_event("pbx1", answered(b))
@@ -232,7 +163,7 @@ async def test_lost_link_reconciliation_ends_vanished_calls_without_redial(world
 
 async def test_pool_pauses_when_pbx_down_and_outside_window(world):
     eng, pbx, sessions, cid = world
-    await _login(eng, pbx, 1)
+    await login_agent(eng, pbx, 1)
     pbx.connected = False
     assert await eng.tick(cid) == 0
     pbx.connected = True
@@ -261,7 +192,7 @@ async def test_recording_all_puts_the_file_on_the_decision_and_the_attempt(world
 
     eng, pbx, sessions, cid = world
     await _set_recording(eng, sessions, cid, "all")
-    await _login(eng, pbx, 1)
+    await login_agent(eng, pbx, 1)
     await eng.tick(cid)
     att = pbx.originates[-1]["attempt_id"]
     eng.handle_event("pbx1", answered(att))
@@ -275,7 +206,7 @@ async def test_recording_all_puts_the_file_on_the_decision_and_the_attempt(world
 
 async def test_recording_on_demand_only_where_the_campaign_allows_it(world):
     eng, pbx, sessions, cid = world
-    agent = await _login(eng, pbx, 1)
+    agent = await login_agent(eng, pbx, 1)
     await eng.tick(cid)
     att = pbx.originates[-1]["attempt_id"]
     eng.handle_event("pbx1", answered(att))
@@ -295,7 +226,7 @@ async def test_agent_only_callback_goes_to_its_agent_and_shared_ones_to_anyone(w
     from dialer.db.models import Callback
 
     eng, pbx, sessions, cid = world
-    one = await _login(eng, pbx, 1)
+    one = await login_agent(eng, pbx, 1)
     await eng.tick(cid)
     att = pbx.originates[-1]["attempt_id"]
     lead_number = pbx.originates[-1]["channel"]
@@ -305,7 +236,7 @@ async def test_agent_only_callback_goes_to_its_agent_and_shared_ones_to_anyone(w
     due = MONDAY_10AM_CN + timedelta(hours=1)
     eng.dispose(one, "CALLBACK", callback_at=due, callback_agent_only=True, pause_after="lunch")
     assert await eng.writer.flush(5)
-    two = await _login(eng, pbx, 2)
+    two = await login_agent(eng, pbx, 2)
     eng.clock = Clock(scale=20.0, start_wall=due + timedelta(minutes=5))
     eng._callback_polled.clear()
     eng.campaigns[cid].hopper.clear()
@@ -333,7 +264,7 @@ async def test_daily_cap_counts_calls_made_before_a_restart(world):
     async with sessions() as s, s.begin():
         (await s.get(Campaign, cid)).pacing = {"agent_daily_cap": 1}
     await eng.load()
-    agent = await _login(eng, pbx, 1)
+    agent = await login_agent(eng, pbx, 1)
     assert agent.daily_cap == 1
     await eng.tick(cid)
     att = pbx.originates[-1]["attempt_id"]
@@ -347,7 +278,7 @@ async def test_daily_cap_counts_calls_made_before_a_restart(world):
         eng.settings, sessions, pbx={"pbx1": pbx}, writer=eng.writer, gate=eng.gate, clock=eng.clock
     )
     await restarted.load()
-    again = await _login(restarted, pbx, 1)
+    again = await login_agent(restarted, pbx, 1)
     assert again.calls_today == 1 and again.at_daily_cap
 
 
@@ -359,7 +290,7 @@ async def test_a_lead_retried_its_daily_number_of_times_waits_for_tomorrow(world
             "busy": {"delay_minutes": 5, "max_attempts": 9},
         }
     await eng.reload_campaign(cid)
-    await _login(eng, pbx, 1)
+    await login_agent(eng, pbx, 1)
     await eng.tick(cid)
     att = pbx.originates[-1]["attempt_id"]
     eng.handle_event(
@@ -398,3 +329,31 @@ async def test_desk_phone_agent_dispositions_by_dtmf_after_the_call(world):
     assert await eng.writer.flush(5)
     async with sessions() as s:
         assert (await s.get(CallAttempt, att)).disposition == "SALE"
+
+
+async def test_every_caller_id_at_its_cap_stops_dialing_until_one_is_free(world):
+    eng, pbx, sessions, cid = world
+    async with sessions() as s, s.begin():
+        camp = await s.get(Campaign, cid)
+        camp.caller_id_pool = ["+862150000001", "+862150000002"]
+    await eng.reload_campaign(cid)
+    run = eng.campaigns[cid]
+    run.caller_id_caps = {"+862150000001": 1, "+862150000002": 1}
+    await login_agent(eng, pbx, 1)
+    await login_agent(eng, pbx, 2)
+    assert await eng.tick(cid) == 2  # progressive: one call per ready agent, one per number
+    dialled = [o for o in pbx.originates if o["context"] == "dialer-outbound"]
+    assert (
+        sorted(o["caller_id"] for o in dialled) == ['"" <+862150000001>', '"" <+862150000002>']
+        or len(dialled) == 2
+    )
+    for o in dialled:
+        eng.handle_event("pbx1", event("OriginateResponse", ActionID=o["attempt_id"], Reason="3"))
+    assert run.caller_ids_exhausted
+    assert await eng.tick(cid) == 0  # agents ready, leads waiting, but no number left
+    assert eng.campaign_stats(cid)["caller_ids_exhausted"] is True
+    assert len([o for o in pbx.originates if o["context"] == "dialer-outbound"]) == 2
+    run.caller_id_caps["+862150000002"] = 5  # a supervisor raises one cap
+    assert await eng.tick(cid) == 2
+    assert eng.campaign_stats(cid)["caller_ids_exhausted"] is False
+    assert run.caller_id_used["+862150000002"] == 3

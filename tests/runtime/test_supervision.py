@@ -19,12 +19,11 @@ from dialer.runtime.control import MonitorMode
 from dialer.runtime.monitor import MonitorRefused, start_monitor
 from dialer.runtime.pause_log import PAUSE_ACTION, PauseLog, pause_op
 from dialer.runtime.pbx import LiveChannel
-from tests.runtime.fakes import channel_event
-from tests.runtime.test_engine import _login, answered, world  # noqa: F401 (fixture)
+from tests.runtime.fakes import answered, channel_event, login_agent
 
 
 async def _on_a_call(eng: Any, pbx: Any, cid: int) -> tuple[Any, str]:
-    agent = await _login(eng, pbx, 1)
+    agent = await login_agent(eng, pbx, 1)
     await eng.tick(cid)
     att = pbx.originates[-1]["attempt_id"]
     eng.handle_event("pbx1", answered(att))
@@ -39,7 +38,7 @@ def _leg_channel(agent: Any) -> LiveChannel:
     )
 
 
-async def test_monitor_rings_the_supervisor_into_a_spy_of_the_agent_leg(world):  # noqa: F811
+async def test_monitor_rings_the_supervisor_into_a_spy_of_the_agent_leg(world):
     eng, pbx, _, cid = world
     agent, att = await _on_a_call(eng, pbx, cid)
     pbx.channels = [
@@ -66,12 +65,12 @@ async def test_monitor_rings_the_supervisor_into_a_spy_of_the_agent_leg(world): 
     assert agent.state is AgentState.TALKING and eng.calls.get(att) is not None
 
 
-async def test_monitor_refusals(world):  # noqa: F811
+async def test_monitor_refusals(world):
     eng, pbx, _, cid = world
-    agent = await _login(eng, pbx, 1)
+    agent = await login_agent(eng, pbx, 1)
     with pytest.raises(MonitorRefused, match="not on a call"):
         await start_monitor(eng, agent, MonitorMode.LISTEN, "2001")
-    other = await _login(eng, pbx, 2)
+    other = await login_agent(eng, pbx, 2)
     agent, _ = await _on_a_call_again(eng, pbx, cid, agent)
     with pytest.raises(MonitorRefused, match="agent's phone"):
         await start_monitor(eng, agent, MonitorMode.LISTEN, other.extension)

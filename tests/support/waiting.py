@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
-async def wait_until(condition: Callable[[], bool], within: float, every: float = 0.01) -> None:
-    """Return once `condition()` holds; TimeoutError after `within` real seconds."""
+async def wait_until(condition: Callable[[], T], within: float = 20.0, every: float = 0.01) -> T:
+    """Return `condition()`'s value once it is truthy; TimeoutError after `within` real
+    seconds."""
     async with asyncio.timeout(within):
         while True:
-            if condition():
-                return
+            if found := condition():
+                return found
             await asyncio.sleep(every)

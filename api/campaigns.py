@@ -23,7 +23,13 @@ class InboundSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dids: list[str] = Field(default_factory=list, max_length=200)
-    reserved_agents: int = Field(default=0, ge=0, le=1000)
+    reserved_agents: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="ready agents kept from outbound for callers; null: the callers expected "
+        "within an outbound call's ring time (from the last 15 minutes' arrivals)",
+    )
     max_wait_s: float = Field(default=60.0, ge=5, le=600)
     service_level_s: float = Field(default=15.0, ge=1, le=300)
     overflow_message: str = Field(

@@ -99,6 +99,9 @@ class BenchOptions:
     keep_database: bool = False
     profile: str | None = None  # write a profile of the service process here
     quick: bool = False  # the smoke-test preset: the goals are for the full run
+    # A result webhook on the campaign (attempt.ended + attempt.dispositioned): "none", "ok"
+    # (a receiver answering at once), "slow" (2 s per answer) or "down" (connection refused).
+    webhook: str = "none"
 
     @property
     def seconds(self) -> float:
@@ -116,6 +119,65 @@ class BenchOptions:
         if self.ratio is not None:
             return self.ratio
         return round(self.calls / (self.agents * NOT_WRAPPING), 2)
+
+
+# ---------------------------------------------------------------------- webhook receiver
+
+WEBHOOK_SLOW_S = 2.0
+
+
+def _receiver_main(port: int, mode: str) -> None:
+    """A result-webhook receiver in its own process (it must not share the service's CPU)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if mode == "slow":
+                time.sleep(WEBHOOK_SLOW_S)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+async def _add_webhook(service: Any, campaign_id: int, options: BenchOptions) -> Any:
+    """The campaign's webhook and, unless the receiver is to be down, its receiver process."""
+    from dialer.demo import free_port
+    from dialer.services.webhooks import create_webhook
+
+    port = free_port()
+    process = None
+    if options.webhook != "down":
+        process = get_context("spawn").Process(
+            target=_receiver_main, args=(port, options.webhook), daemon=True
+        )
+        process.start()
+    await create_webhook(
+        service.sessions,
+        campaign_id,
+        url=f"http://127.0.0.1:{port}/dialer",
+        events=("attempt.ended", "attempt.dispositioned"),
+        timeout_s=10,
+        actor="bench",
+    )
+    return process
+
+
+async def _deliveries(url: str, campaign_id: int) -> dict[str, int]:
+    from dialer.db.engine import open_database
+    from dialer.db.models import WebhookDelivery
+
+    async with open_database(url) as sessions, sessions() as session:
+        rows = await session.execute(
+            select(WebhookDelivery.status, func.count())
+            .where(WebhookDelivery.campaign_id == campaign_id)
+            .group_by(WebhookDelivery.status)
+        )
+        return {str(status): int(n) for status, n in rows.all()}
 
 
 # ---------------------------------------------------------------------- setup (own process)
@@ -495,6 +557,7 @@ class Result:
     agent_errors: list[str]
     load: tuple[float, float]
     writes_rejected: int
+    deliveries: dict[str, int] = field(default_factory=dict)  # webhook deliveries by status
 
 
 async def _login(service: Any, agents: Any, expected: int) -> int:
@@ -580,7 +643,10 @@ async def _run(
     agents: SimulatedAgents | None = None
     sampler: asyncio.Task[None] | None = None
     profiler: Any = None
+    receiver: Any = None
     try:
+        if options.webhook != "none":
+            receiver = await _add_webhook(service, campaign_id, options)
         await service.start()
         client = service.ami[SERVER]
         async with asyncio.timeout(15):
@@ -624,7 +690,10 @@ async def _run(
         rejected = len(service.writer.rejected)
         rss_peak = peak_rss_mb()  # the service's; reading the books below is not
         books = await _books_after(url, campaign_id)
+        deliveries = await _deliveries(url, campaign_id) if options.webhook != "none" else {}
     finally:
+        if receiver is not None:
+            receiver.terminate()
         _stop_profiler(profiler, options.profile)
         if sampler is not None and not sampler.done():
             sampler.cancel()
@@ -651,6 +720,7 @@ async def _run(
         agent_errors=list(agents.errors) if agents else [],
         load=(load_before, load_after),
         writes_rejected=rejected,
+        deliveries=deliveries,
     )
 
 
@@ -796,6 +866,17 @@ def build_table(r: Result) -> Any:
             "",
         ),
         ("machine load (1 min) before / after", f"{r.load[0]:.1f} / {r.load[1]:.1f}", ""),
+        *(
+            [
+                (
+                    f"webhook ({o.webhook} receiver): deliveries by status",
+                    ", ".join(f"{k} {v:,}" for k, v in sorted(r.deliveries.items())) or "none",
+                    "",
+                )
+            ]
+            if o.webhook != "none"
+            else []
+        ),
         ("wall time measured", f"{r.wall_s:.0f} s", ""),
     ]
     for row in rows:
@@ -856,6 +937,12 @@ def parse_args(argv: list[str]) -> BenchOptions:
     p.add_argument("--pg-user", default="postgres")
     p.add_argument("--keep-database", action="store_true", help="do not drop it afterwards")
     p.add_argument("--profile", help="profile the service process into this file")
+    p.add_argument(
+        "--webhook",
+        choices=("none", "ok", "slow", "down"),
+        default="none",
+        help="a result webhook on the campaign, its receiver answering at once, in 2 s, or down",
+    )
     a = p.parse_args(argv)
     quick = (1.0, 100, 400) if a.quick else (10.0, 500, 2000)
     return BenchOptions(
@@ -874,6 +961,7 @@ def parse_args(argv: list[str]) -> BenchOptions:
         keep_database=a.keep_database,
         profile=a.profile,
         quick=a.quick,
+        webhook=a.webhook,
     )
 
 

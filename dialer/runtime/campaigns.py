@@ -12,7 +12,7 @@ from compliance.models import ComplianceProfile
 from dialer.db.enums import CampaignStatus, DialMode
 from dialer.db.models import Campaign
 from dialer.runtime.caller_ids import all_capped, pick_caller_id
-from dialer.runtime.inbound import InboundSettings, InboundStats
+from dialer.runtime.inbound import ArrivalRate, InboundSettings, InboundStats, auto_reserve
 from dialer.runtime.retry import RetryRule, parse_rules
 from dialer.runtime.store import ClaimedLead
 from pacing import Pacer, PacerConfig
@@ -128,6 +128,7 @@ class CampaignRun:
     hopper: deque[ClaimedLead] = field(default_factory=deque)
     stats: CampaignStats = field(default_factory=CampaignStats)
     inbound_stats: InboundStats = field(default_factory=InboundStats)
+    inbound_arrivals: ArrivalRate = field(default_factory=ArrivalRate)
     caller_id_index: int = 0
     # Caller-ID health, kept fresh by `dialer.runtime.caller_ids.CallerIdMonitor`: numbers
     # resting (probably labelled as spam), daily caps and today's dials per number.
@@ -150,6 +151,16 @@ class CampaignRun:
         self.config = config
         if changed:
             self.pacers.clear()
+
+    def inbound_reserve(self, now: float) -> int:
+        """Ready agents outbound leaves free for callers: the campaign's setting, or the
+        callers expected within an outbound call's ring time."""
+        settings = self.config.inbound
+        if not settings.enabled:
+            return 0
+        if settings.reserved_agents is not None:
+            return settings.reserved_agents
+        return auto_reserve(self.inbound_arrivals.per_second(now))
 
     @property
     def caller_ids_exhausted(self) -> bool:

@@ -203,17 +203,38 @@ class DialerEngine:
         # Queued inbound callers are in `waiting` (they take the next free agents); agents
         # held back for callers are not there for outbound at all.
         run = self.campaigns.get(campaign_id)
-        held = min(run.config.inbound.reserved_agents, counts.ready) if run else 0
+        held = on_callers = 0
+        talking = counts.talking_elapsed
+        if run is not None and run.config.inbound.enabled:
+            held = min(run.inbound_reserve(now), counts.ready)
+            run.inbound_stats.reserved_now = held
+            talking, on_callers = self._outbound_talk(campaign_id, server, now)
         return Snapshot(
             now=now,
-            agents_logged_in=counts.logged_in - held,
+            agents_logged_in=counts.logged_in - held - on_callers,
             agents_ready=counts.ready - held,
-            talking_elapsed=counts.talking_elapsed,
+            talking_elapsed=talking,
             wrapping_elapsed=counts.wrapping_elapsed,
             ringing_elapsed=ringing,
             waiting_for_agent=waiting,
             in_amd=in_amd,
         )
+
+    def _outbound_talk(self, campaign_id: int, server: str, now: float) -> tuple[list[float], int]:
+        """Talk time so far of the agents on outbound calls, and how many talk to callers.
+        The pacer learns outbound talk times only and cannot forecast when a caller is done,
+        so an agent on an inbound call counts for outbound again once free."""
+        elapsed: list[float] = []
+        on_callers = 0
+        for agent in self.board.in_campaign(campaign_id, [server]):
+            if agent.state is not AgentState.TALKING:
+                continue
+            call = self.calls.get(agent.attempt_id or "")
+            if call is not None and call.inbound:
+                on_callers += 1
+            else:
+                elapsed.append(max(0.0, now - agent.since))
+        return elapsed, on_callers
 
     def can_dial(self) -> bool:
         return self.writer.db_ok
@@ -663,6 +684,7 @@ class DialerEngine:
             log.error("inbound call with uniqueid %r already live; hanging up", uniqueid)
             return ("hangup", None)
         run.inbound_stats.offered += 1
+        run.inbound_arrivals.arrived(now)
         staffed = any(
             a.state is not AgentState.OFFLINE for a in self.board.in_campaign(config.id, [server])
         )
@@ -813,22 +835,12 @@ class DialerEngine:
         return agent
 
     def _take_agent(self, attempt: LiveAttempt) -> AgentSession | None:
-        if not attempt.inbound and not self._outbound_may_take(attempt.campaign_id, attempt.server):
-            return None
         agent = self.board.longest_ready(
             attempt.campaign_id, [attempt.server], include_capped=attempt.inbound
         )
         if agent is not None:
             self._agent_transition(agent, AgentState.TALKING)
         return agent
-
-    def _outbound_may_take(self, campaign_id: int, server: str) -> bool:
-        """Outbound calls leave the campaign's reserved agents (if any) to inbound callers."""
-        run = self.campaigns.get(campaign_id)
-        reserved = run.config.inbound.reserved_agents if run else 0
-        if not reserved:
-            return True
-        return self.board.counts(campaign_id, 0.0, [server]).ready > reserved
 
     async def _wait_for_agent(
         self, attempt: LiveAttempt, window_s: float | None = None
@@ -874,10 +886,6 @@ class DialerEngine:
         best = self._longest_waiter(agent, self._inbound_waiters)
         if best is None and not agent.at_daily_cap:
             best = self._longest_waiter(agent, self._waiters)
-            if best is not None and not self._outbound_may_take(
-                self._waiter_campaign(best), agent.server
-            ):
-                best = None
         if best is None:
             return False
         agent.transition(AgentState.TALKING, self.clock.monotonic())
@@ -896,10 +904,6 @@ class DialerEngine:
                     best = waiter
                 break
         return best
-
-    def _waiter_campaign(self, waiter: _Waiter) -> int:
-        attempt = self.calls.get(waiter.attempt_id)
-        return attempt.campaign_id if attempt is not None else -1
 
     def _routing_since(self, waiter: _Waiter) -> float:
         attempt = self.calls.get(waiter.attempt_id)
@@ -1540,7 +1544,10 @@ class DialerEngine:
             queue = self._inbound_waiters.get(campaign_id, ())
             waiting = sum(1 for w in queue if not w.future.done())
             stats["inbound"] = run.inbound_stats.as_dict(waiting)
-            stats["inbound"]["reserved_agents"] = run.config.inbound.reserved_agents
+            stats["inbound"]["reserved_agents"] = run.config.inbound.reserved_agents  # None: auto
+            stats["inbound"]["arrivals_per_hour"] = round(
+                3600 * run.inbound_arrivals.per_second(self.clock.monotonic()), 1
+            )
             stats["inbound"]["service_level_target_s"] = run.config.inbound.service_level_s
         return stats
 

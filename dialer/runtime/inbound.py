@@ -10,8 +10,10 @@ live answer, and the pacer sees queued callers as calls that will take agents
 from __future__ import annotations
 
 import logging
+import math
 import re
-from dataclasses import dataclass, fields
+from collections import deque
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from dialer.runtime.attempt_state import AttemptState
@@ -34,7 +36,9 @@ class InboundSettings:
     """`campaigns.inbound`. No DIDs: the campaign takes no inbound calls."""
 
     dids: tuple[str, ...] = ()
-    reserved_agents: int = 0  # ready agents outbound dialing leaves free for callers
+    # Ready agents outbound dialing leaves free for callers; None: as many as callers are
+    # expected within an outbound call's ring time (`auto_reserve`).
+    reserved_agents: int | None = None
     max_wait_s: float = 60.0  # then the overflow message
     service_level_s: float = 15.0  # answered within this (about 3 rings) counts as in target
     overflow_message: str = "dialer-inbound-overflow"
@@ -68,6 +72,39 @@ def normalise_did(did: str) -> str:
     return text
 
 
+# About how long an outbound call rings before it is answered: callers arriving in that time
+# take agents the pacer counted for the answers to come.
+RESERVE_HORIZON_S = 20.0
+ARRIVAL_WINDOW_S = 900.0  # the arrival rate is measured over the last 15 minutes
+
+
+@dataclass
+class ArrivalRate:
+    """Callers per second over the last `ARRIVAL_WINDOW_S` (or since the first one)."""
+
+    times: deque[float] = field(default_factory=deque)
+    started: float | None = None
+
+    def arrived(self, now: float) -> None:
+        if self.started is None:
+            self.started = now
+        self.times.append(now)
+
+    def per_second(self, now: float) -> float:
+        while self.times and self.times[0] < now - ARRIVAL_WINDOW_S:
+            self.times.popleft()
+        if self.started is None or not self.times:
+            return 0.0
+        span = min(ARRIVAL_WINDOW_S, max(60.0, now - self.started))
+        return len(self.times) / span
+
+
+def auto_reserve(rate_per_s: float) -> int:
+    """Agents to keep free: the callers expected within an outbound call's ring time,
+    rounded up (one as soon as callers come at all)."""
+    return math.ceil(rate_per_s * RESERVE_HORIZON_S - 1e-9) if rate_per_s > 0 else 0
+
+
 @dataclass
 class InboundStats:
     """Running inbound totals since this process took the campaign.
@@ -86,6 +123,7 @@ class InboundStats:
     wait_seconds: float = 0.0  # total wait of answered calls (for the average speed of answer)
     longest_wait_s: float = 0.0
     talk_seconds: float = 0.0
+    reserved_now: int = 0  # agents held back from outbound at the last pacing snapshot
 
     def answered_after(self, wait: float, target: float) -> None:
         self.answered += 1

@@ -84,14 +84,14 @@ async def test_a_freed_agent_takes_the_queued_caller_before_an_outbound_answer(w
     assert (await outbound)[0] == "hangup"
 
 
-async def test_reserved_agents_are_kept_from_outbound(world) -> None:
+async def test_reserved_agents_are_kept_from_the_pacer_not_from_an_answer(world) -> None:
     eng, pbx, sessions, cid = world
     await _blend(eng, sessions, cid, reserved_agents=1)
     await login_agent(eng, pbx, 1)
     snap = eng.snapshot(cid, "pbx1")
     assert (snap.agents_logged_in, snap.agents_ready) == (0, 0)  # the one agent is held back
     assert await eng.tick(cid) == 0
-    second = await login_agent(eng, pbx, 2)
+    await login_agent(eng, pbx, 2)
     snap = eng.snapshot(cid, "pbx1")
     assert (snap.agents_logged_in, snap.agents_ready) == (1, 1)
     assert await eng.tick(cid) == 1  # progressive: one call for the one agent not held back
@@ -99,17 +99,16 @@ async def test_reserved_agents_are_kept_from_outbound(world) -> None:
     eng.handle_event("pbx1", answered(att))
     action, who = await eng.route_answered(att, "HUMAN")
     assert action == "bridge" and who is not None
-    # one agent left ready, and it is reserved: an outbound answer may not take it ...
+    snap = eng.snapshot(cid, "pbx1")
+    assert (snap.agents_logged_in, snap.agents_ready) == (1, 0)  # the ready one is held back
+    assert await eng.tick(cid) == 0
+    # a live answer that comes anyway takes the held agent rather than be abandoned
     lead = (await eng._take_leads(eng.campaigns[cid], 1))[0]
     assert await eng._dial(eng.campaigns[cid], "pbx1", lead)
     other = pbx.originates[-1]["attempt_id"]
     eng.handle_event("pbx1", answered(other))
-    assert (await eng.route_answered(other, "HUMAN"))[0] == "safeharbor"
-    # ... but a caller may
-    action, reserved = await eng.route_inbound(DID, "13900139001", "1700.3", "PJSIP/t-3")
-    assert (
-        action == "bridge" and reserved is not who and reserved in (second, eng.board.get("1001"))
-    )
+    action, held = await eng.route_answered(other, "HUMAN")
+    assert action == "bridge" and held is not who
 
 
 async def test_overflow_after_the_longest_wait_and_a_caller_who_hangs_up(world) -> None:
@@ -177,3 +176,31 @@ def test_inbound_settings_are_checked(dids) -> None:
     with pytest.raises(ValidationError):
         InboundSettingsIn(dids=dids)
     assert InboundSettingsIn(dids=["+86 21 6000-1234"]).dids == ["+862160001234"]
+
+
+def test_the_automatic_reserve_follows_the_arrival_rate() -> None:
+    from dialer.runtime.inbound import ArrivalRate, auto_reserve
+
+    rate = ArrivalRate()
+    assert rate.per_second(100.0) == 0.0 and auto_reserve(0.0) == 0
+    for t in range(0, 900, 40):  # one caller every 40 s: 90 an hour
+        rate.arrived(float(t))
+    assert rate.per_second(900.0) == pytest.approx(23 / 900)
+    assert auto_reserve(rate.per_second(900.0)) == 1  # 0.5 expected within a ring time
+    assert auto_reserve(0.2) == 4  # 720 an hour: 4 within 20 s
+    assert rate.per_second(3000.0) == 0.0  # nobody called for 15 minutes
+
+
+async def test_callers_make_outbound_leave_agents_free_by_themselves(world) -> None:
+    eng, pbx, sessions, cid = world
+    await _blend(eng, sessions, cid)  # reserved_agents not set: automatic
+    await login_agent(eng, pbx, 1)
+    await login_agent(eng, pbx, 2)
+    assert eng.snapshot(cid, "pbx1").agents_ready == 2  # no caller yet: nothing held back
+    first = eng.board.get("1001")
+    assert (await eng.route_inbound(DID, "13800138009", "1700.9", "PJSIP/t-9"))[1] is first
+    snap = eng.snapshot(cid, "pbx1")
+    # one ready agent kept for callers, the other on a caller: nothing for outbound
+    assert (snap.agents_ready, snap.agents_logged_in, len(snap.talking_elapsed)) == (0, 0, 0)
+    assert eng.campaign_stats(cid)["inbound"]["reserved_now"] == 1
+    assert await eng.tick(cid) == 0

@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("calls_to_place timing (predictive mode, warmed up, table rebuilds included)")
     print(
         f"{'agents':>7} {'in flight':>9} {'median µs':>10} {'p90 µs':>8} {'p99 µs':>8} "
-        f"{'max µs':>8}"
+        f"{'max µs':>8} {'predictive':>10}"
     )
     for agents, ringing in CASES:
         raw, predictive_share = measure(agents, ringing, args.calls)

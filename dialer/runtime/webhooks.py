@@ -76,10 +76,18 @@ class _Hook:
 @dataclass(frozen=True)
 class _Job:
     delivery_id: int
+    webhook_id: int
     url: str
     secret: str
     timeout_s: float
     max_attempts: int
+
+
+@dataclass
+class _EndpointHealth:
+    failures: int = 0  # rests in a row
+    rest_until: float = 0.0  # real (monotonic) time
+    probing: bool = False  # the one try after a rest is on its way
 
 
 class WebhookDispatcher:
@@ -132,6 +140,7 @@ class WebhookDispatcher:
         self.dead = 0
         self.last_error = ""
         self._backlog: list[dict[str, Any]] = []
+        self._endpoints: dict[int, _EndpointHealth] = {}  # failing as a whole, by webhook
         self._sub: Subscription | None = None
         self._client: httpx.AsyncClient | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -288,38 +297,61 @@ class WebhookDispatcher:
     async def _claim(self, limit: int) -> list[_Job]:
         """Take up to `limit` due deliveries of active webhooks. A claim moves the next try past
         the request's timeout, so another process (or this one after a crash) retries it only
-        if this try never records its result."""
+        if this try never records its result. An endpoint failing as a whole gets one try (a
+        probe) when its rest is over, and nothing while it rests."""
         now = utcnow()
-        jobs: list[_Job] = []
+        due = (
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+            Webhook.active.is_(True),
+        )
+        failing = list(self._endpoints)
         async with self.sessions() as session, session.begin():
-            rows = (
-                await session.execute(
-                    select(WebhookDelivery.id, WebhookDelivery.next_attempt_at, Webhook)
-                    .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-                    .where(
-                        WebhookDelivery.status == DeliveryStatus.PENDING,
-                        WebhookDelivery.next_attempt_at <= now,
-                        Webhook.active.is_(True),
-                    )
-                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                    .limit(limit)
+            jobs = await self._claim_rows(session, now, (*due, Webhook.id.not_in(failing)), limit)
+            for webhook_id in failing:
+                health = self._endpoints[webhook_id]
+                if len(jobs) >= limit or health.probing or health.rest_until > time.monotonic():
+                    continue
+                probe = await self._claim_rows(session, now, (*due, Webhook.id == webhook_id), 1)
+                health.probing = bool(probe)
+                jobs += probe
+        return jobs
+
+    async def _claim_rows(
+        self, session: AsyncSession, now: datetime, where: tuple[Any, ...], limit: int
+    ) -> list[_Job]:
+        rows = (
+            await session.execute(
+                select(WebhookDelivery.id, WebhookDelivery.next_attempt_at, Webhook)
+                .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+                .where(*where)
+                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                .limit(limit)
+            )
+        ).all()
+        jobs: list[_Job] = []
+        for delivery_id, due, hook in rows:
+            lease = now + timedelta(seconds=hook.timeout_s + 30)
+            result = await session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == delivery_id,
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
+                    WebhookDelivery.next_attempt_at == due,
                 )
-            ).all()
-            for delivery_id, due, hook in rows:
-                lease = now + timedelta(seconds=hook.timeout_s + 30)
-                result = await session.execute(
-                    update(WebhookDelivery)
-                    .where(
-                        WebhookDelivery.id == delivery_id,
-                        WebhookDelivery.status == DeliveryStatus.PENDING,
-                        WebhookDelivery.next_attempt_at == due,
+                .values(next_attempt_at=lease)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                jobs.append(
+                    _Job(
+                        delivery_id,
+                        hook.id,
+                        hook.url,
+                        hook.secret,
+                        hook.timeout_s,
+                        hook.max_attempts,
                     )
-                    .values(next_attempt_at=lease)
                 )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    jobs.append(
-                        _Job(delivery_id, hook.url, hook.secret, hook.timeout_s, hook.max_attempts)
-                    )
         return jobs
 
     async def _release(self, delivery_ids: list[int]) -> None:
@@ -391,7 +423,33 @@ class WebhookDispatcher:
                 retry_after = _retry_after(response.headers.get("Retry-After"))
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+        endpoint_down = bool(error) and (status is None or status >= 500 or status == 429)
+        self._endpoint_result(job.webhook_id, endpoint_down, retry_after)
         await self._record(job, status, error, retry_after)
+
+    def _endpoint_result(self, webhook_id: int, down: bool, retry_after: float | None) -> None:
+        """A receiver that is down or overloaded fails every delivery alike: its queue rests
+        (exponential backoff per endpoint, then one probe) instead of each delivery finding
+        out on its own, so an outage costs a try now and then, not a request and two writes
+        per event. A delivery refused for itself (4xx) says nothing about the endpoint."""
+        health = self._endpoints.get(webhook_id)
+        if not down:
+            if health is not None and (health.probing or health.rest_until <= time.monotonic()):
+                del self._endpoints[webhook_id]
+            return
+        now = time.monotonic()
+        if health is None:
+            health = self._endpoints[webhook_id] = _EndpointHealth()
+        elif not health.probing and health.rest_until > now:
+            return  # a try sent before the rest began: the rest stands
+        health.probing = False
+        health.failures += 1
+        health.rest_until = now + retry_delay(
+            health.failures,
+            base_s=self.base_delay_s,
+            max_s=self.max_delay_s,
+            retry_after_s=retry_after,
+        )
 
     async def _record(
         self, job: _Job, status: int | None, error: str, retry_after: float | None
@@ -601,6 +659,7 @@ class WebhookDispatcher:
             "dead": self.dead,
             "backlog": len(self._backlog),
             "in_flight": len(self._in_flight),
+            "endpoints_resting": len(self._endpoints),
             "last_error": self.last_error,
         }
 

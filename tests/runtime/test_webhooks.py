@@ -367,3 +367,38 @@ async def test_a_try_cut_short_by_shutdown_is_due_again_at_once(world: World) ->
 
     await eventually(delivered, within=5)
     assert len(w.receiver.to("/slow")) == 2  # the cut try and the one that landed
+
+
+async def test_a_receiver_that_is_down_gets_probes_not_every_delivery(world: World) -> None:
+    """Thirty events for a receiver answering 503: one round of tries, then the endpoint
+    rests and only one probe goes out per rest; when it is back, everything is delivered."""
+    w = world
+    w.receiver.plans["/crm"] = [503] * 1000
+    hook, _ = await service.create_webhook(
+        w.sessions, w.campaign_id, url=f"{w.receiver.base_url}/crm", events=["attempt.ended"]
+    )
+    d = w.dispatcher(base_delay_s=0.2, max_delay_s=0.4, max_concurrency=8)
+    await d.hooks_loaded.wait()
+    for i in range(30):
+        await w.attempt(f"att-d{i}", terminal_state="no_answer", outcome="no_answer")
+        w.publish(f"att-d{i}", "no_answer")
+
+    async def all_queued() -> bool:
+        return len(await w.deliveries(hook.id)) == 30
+
+    await eventually(all_queued)
+    await eventually(lambda: len(w.receiver.to("/crm")) >= 8)
+    await asyncio.sleep(1.5)  # about four rests of at most 0.4 s: four probes
+    tries = len(w.receiver.to("/crm"))
+    assert 8 <= tries <= 8 + 6, tries  # not 30 deliveries retried every 0.2-0.4 s
+    assert d.health()["endpoints_resting"] == 1
+    rows = await w.deliveries(hook.id)
+    assert all(r.status == "pending" for r in rows)
+    assert sum(r.attempts for r in rows) == tries  # untried deliveries kept their tries
+    w.receiver.plans["/crm"] = []  # back up: 200 from now on
+
+    async def delivered() -> bool:
+        return all(r.status == "delivered" for r in await w.deliveries(hook.id))
+
+    await eventually(delivered)
+    assert d.health()["endpoints_resting"] == 0

@@ -200,8 +200,8 @@ class DialerEngine:
         now = self.clock.monotonic()
         counts = self.board.counts(campaign_id, now, [server])
         ringing, in_amd, waiting = self.calls.pool_view(campaign_id, server, now)
-        # Queued inbound callers are in `waiting` (they take the next free agents); agents
-        # held back for callers are not there for outbound at all.
+        # Queued inbound callers are in `waiting` (they take the next free agents); the
+        # pacer does not dial for agents held back for callers, nor count those on callers.
         run = self.campaigns.get(campaign_id)
         held = on_callers = 0
         talking = counts.talking_elapsed
@@ -693,8 +693,9 @@ class DialerEngine:
             self.writer.submit(
                 store.insert_inbound_op(**row, outcome="closed", end_at=wall, wait_seconds=0.0)
             )
-            event = {**_jsonable(row), "state": "closed"}
-            self.bus.publish(f"inbound/{config.id}/{uniqueid}", event)
+            closed = {"attempt_id": uniqueid, "campaign_id": config.id, "lead_id": None}
+            closed |= {"state": "closed", "agent": None, "server": server, "did": did}
+            self.bus.publish(f"inbound/{config.id}/{uniqueid}", closed)
             return ("closed", settings.closed_message)
         attempt = LiveAttempt(
             id=uniqueid,
@@ -1604,10 +1605,6 @@ def _caller_e164(caller: str, region: str) -> str:
         return normalise_number(caller, region).e164
     except InvalidNumber:
         return "".join(ch for ch in caller if ch.isdigit() or ch == "+")[:40]
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 def _int(value: str | None) -> int | None:

@@ -84,8 +84,14 @@ async def _run(world: Any, settings: Settings, chromium_path: str) -> None:
             # -- whisper into a live call
             await page.locator("#spy-ext").fill("2001")
             whisper = page.locator("#agents tbody tr button.monitor-whisper:enabled").first
-            await whisper.click()
-            await expect(page.locator("#monitor-msg")).to_contain_text("whisper")
+            message = page.locator("#monitor-msg")
+            for _ in range(5):  # the call may end between the button showing and the click
+                await whisper.click()
+                await expect(message).not_to_have_text("")
+                if "not on a call" not in await message.inner_text():
+                    break
+                await message.evaluate("node => { node.textContent = ''; }")
+            await expect(message).to_contain_text("whisper")
             spy = await eventually(
                 lambda: _async(next((x for x in sim.spies() if "2001" in x["spyer"]), None)),
                 "pbxsim shows the supervisor's spy",

@@ -152,6 +152,7 @@ class DialerEngine:
             dispositions = (await session.execute(select(Disposition))).scalars().all()
         for row in camps:
             await self._apply_campaign(CampaignConfig.from_row(row))
+        self._index_dids()
         self.agent_rows = {a.id: a for a in agents}
         self.dispositions_by_key = {}
         for d in sorted(dispositions, key=lambda d: d.campaign_id is not None):
@@ -163,8 +164,9 @@ class DialerEngine:
             row = await session.get(Campaign, campaign_id)
         if row is None:
             self.campaigns.pop(campaign_id, None)
-            return
-        await self._apply_campaign(CampaignConfig.from_row(row))
+        else:
+            await self._apply_campaign(CampaignConfig.from_row(row))
+        self._index_dids()
 
     async def _apply_campaign(self, config: CampaignConfig) -> None:
         run = self.campaigns.get(config.id)
@@ -175,6 +177,10 @@ class DialerEngine:
             run.reconfigure(config)
             if was_active and config.status != CampaignStatus.ACTIVE:
                 await self._return_hopper(run)
+
+    def _index_dids(self) -> None:
+        """Which campaign answers each number; a paused campaign still answers (pausing
+        stops outbound dialing only)."""
         self.inbound_dids = {
             did: cid
             for cid, r in sorted(self.campaigns.items())
